@@ -1,0 +1,450 @@
+"""Calculators that validate predictions: one factory, a relaxation helper and formation energies.
+
+``get_calculator(name, **options)`` returns an ASE calculator:
+
+* ``chgnet`` (default): the pretrained CHGNet whose weights ship in the ``chgnet`` wheel (offline);
+* ``m3gnet``: a matgl potential from a local model directory or from matgl's / Hugging Face's local cache;
+* ``gpaw``: plane-wave PBE DFT with PAW setups from ``gpaw-data``;
+* ``emt``: ASE's effective-medium theory, for fast tests (Al Cu Ag Au Ni Pd Pt H C N O).
+
+:func:`relax` relaxes positions (and the cell, through a ``FrechetCellFilter``) and
+:class:`ReferenceEnergies` turns total energies into formation energies with elemental references computed
+once per calculator with that same calculator and cached on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import io
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import BaseCalculator
+from ase.calculators.singlepoint import SinglePointCalculator
+from pymatgen.core import Composition, Element, Structure
+
+from ase_lcom.errors import CalculatorError, StructureError
+from ase_lcom.structure import StructureLike, to_atoms, to_structure
+
+DEFAULT_CALCULATOR = "chgnet"
+DEFAULT_M3GNET_MODEL = "M3GNet-MP-2021.2.8-PES"
+M3GNET_MODEL_ENV = "ASE_LCOM_M3GNET_MODEL"
+CACHE_ENV = "ASE_LCOM_CACHE"
+_MATGL_FILES = ("model.json", "model.pt", "state.pt")
+
+
+# ----------------------------------------------------------------------------------------------- factory
+def _chgnet(device: str = "cpu", model_path: str | None = None) -> BaseCalculator:
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    model = _load_chgnet(model_path)
+    with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints its device on construction
+        return CHGNetCalculator(model=model, use_device=device)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_chgnet(model_path: str | None) -> Any:
+    from chgnet.model import CHGNet
+
+    # CHGNet converts a grad-tracking tensor to a scalar inside its forward pass: harmless, and noisy
+    warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad", module="chgnet")
+    if model_path is not None and not Path(model_path).is_file():
+        raise CalculatorError(f"CHGNet model file not found: {model_path}")
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints its parameter count
+            if model_path is None:
+                return CHGNet.load(verbose=False, use_device="cpu")
+            return CHGNet.from_file(model_path)
+    except Exception as exc:
+        raise CalculatorError(f"cannot load CHGNet model {model_path}: {exc}") from exc
+
+
+def find_m3gnet_model(model: str | os.PathLike | None = None) -> Path:
+    """Locate a saved matgl model directory (``model.json``, ``model.pt``, ``state.pt``) without downloading.
+
+    Looks at ``model`` as a path, then ``$ASE_LCOM_M3GNET_MODEL``, then the named model in matgl's cache and
+    in the Hugging Face cache (``materialyze/<name>``).
+
+    Raises
+    ------
+    CalculatorError
+        When no complete model directory is found, saying how to provide one.
+    """
+    name = str(model or os.environ.get(M3GNET_MODEL_ENV) or DEFAULT_M3GNET_MODEL)
+    candidates = [Path(name).expanduser(), Path.home() / ".cache" / "matgl" / name]
+    hub = Path(os.environ.get("HF_HUB_CACHE", Path.home() / ".cache" / "huggingface" / "hub"))
+    repo = name if "/" in name and not Path(name).exists() else f"materialyze/{name}"
+    candidates += sorted((hub / f"models--{repo.replace('/', '--')}" / "snapshots").glob("*"), reverse=True)
+    for candidate in candidates:
+        if all((candidate / f).is_file() for f in _MATGL_FILES):
+            return candidate
+    raise CalculatorError(
+        f"M3GNet weights {name!r} not found locally and cannot be downloaded here: pass "
+        f"get_calculator('m3gnet', model='/path/to/dir') or set ${M3GNET_MODEL_ENV} to a directory saved by "
+        "matgl (model.json, model.pt, state.pt)"
+    )
+
+
+def _m3gnet(model: str | os.PathLike | None = None, device: str = "cpu") -> BaseCalculator:
+    import matgl
+    from matgl.ext.ase import PESCalculator
+
+    directory = find_m3gnet_model(model)
+    try:
+        potential = matgl.load_model(directory)
+    except Exception as exc:
+        raise CalculatorError(f"cannot load the matgl model in {directory}: {exc.__cause__ or exc}") from exc
+    if not hasattr(potential, "calc_stresses"):
+        raise CalculatorError(f"{directory} holds a matgl {type(potential).__name__}, not a potential (PES) model")
+    return PESCalculator(potential.to(device), stress_unit="eV/A3")
+
+
+def _gpaw(
+    ecut: float = 400.0,
+    kpt_density: float = 3.5,
+    xc: str = "PBE",
+    txt: str | None = None,
+    **gpaw_options: Any,
+) -> BaseCalculator:
+    from gpaw import GPAW, PW
+
+    return GPAW(mode=PW(ecut), xc=xc, kpts={"density": kpt_density, "gamma": True}, txt=txt, **gpaw_options)
+
+
+def _emt() -> BaseCalculator:
+    from ase.calculators.emt import EMT
+
+    return EMT()
+
+
+@dataclass(frozen=True)
+class CalculatorInfo:
+    """What the factory knows about a calculator."""
+
+    name: str
+    factory: Callable[..., BaseCalculator]
+    package: str
+    description: str
+
+    @property
+    def version(self) -> str | None:
+        """Installed version of the providing package, or ``None`` when it is not installed."""
+        try:
+            return metadata.version(self.package)
+        except metadata.PackageNotFoundError:
+            return None
+
+
+CALCULATORS: dict[str, CalculatorInfo] = {
+    info.name: info
+    for info in (
+        CalculatorInfo("chgnet", _chgnet, "chgnet", "CHGNet universal potential, weights in the wheel (default)"),
+        CalculatorInfo("m3gnet", _m3gnet, "matgl", "M3GNet/matgl potential from a local model directory"),
+        CalculatorInfo("gpaw", _gpaw, "gpaw", "GPAW plane-wave PBE DFT (options: ecut, kpt_density, xc)"),
+        CalculatorInfo("emt", _emt, "ase", "ASE effective-medium theory, for tests (Al Cu Ag Au Ni Pd Pt H C N O)"),
+    )
+}
+
+
+def get_calculator(name: str = DEFAULT_CALCULATOR, **options: Any) -> BaseCalculator:
+    """Return a new ASE calculator by name.
+
+    Parameters
+    ----------
+    name
+        ``chgnet``, ``m3gnet``, ``gpaw`` or ``emt``.
+    **options
+        ``chgnet``: ``device``, ``model_path``; ``m3gnet``: ``model`` (directory or cached name), ``device``;
+        ``gpaw``: ``ecut`` (eV), ``kpt_density`` (k-points per reciprocal Angstrom), ``xc``, ``txt`` and any
+        GPAW keyword; ``emt``: none.
+
+    Raises
+    ------
+    CalculatorError
+        Unknown name, package not installed, bad option or missing weights.
+    """
+    info = CALCULATORS.get(name.lower())
+    if info is None:
+        raise CalculatorError(f"unknown calculator {name!r}; choose from {', '.join(CALCULATORS)}")
+    if info.version is None:
+        extra = " (pip install 'ase-lcom[dft]')" if info.name == "gpaw" else ""
+        raise CalculatorError(f"calculator {info.name!r} needs the {info.package!r} package, which is not installed{extra}")
+    try:
+        return info.factory(**options)
+    except TypeError as exc:
+        raise CalculatorError(f"bad option for calculator {info.name!r}: {exc}") from exc
+
+
+def _resolve(calculator: str | BaseCalculator) -> BaseCalculator:
+    return get_calculator(calculator) if isinstance(calculator, str) else calculator
+
+
+# -------------------------------------------------------------------------------------------- relaxation
+@dataclass
+class RelaxResult:
+    """Outcome of :func:`relax`: the relaxed crystal, its energy and the path taken."""
+
+    structure: Structure
+    energy: float
+    """Total energy, eV."""
+    energy_per_atom: float
+    """eV/atom."""
+    converged: bool
+    steps: int
+    max_force: float
+    """Largest residual force (eV/Angstrom; cell forces included when the cell relaxed)."""
+    trajectory: list[Atoms] = field(repr=False)
+    """Snapshots with energy, forces and stress attached, one per optimizer step."""
+
+
+OPTIMIZERS = ("FIRE", "BFGS", "LBFGS")
+
+
+def relax(
+    crystal: StructureLike,
+    calculator: str | BaseCalculator = DEFAULT_CALCULATOR,
+    fmax: float = 0.05,
+    steps: int = 500,
+    relax_cell: bool = True,
+    optimizer: str = "FIRE",
+    trajectory: str | os.PathLike | None = None,
+    logfile: str | None = None,
+    progress: bool = False,
+) -> RelaxResult:
+    """Relax a crystal with an ASE optimizer.
+
+    Parameters
+    ----------
+    crystal
+        ``ase.Atoms`` or pymatgen ``Structure`` (not modified).
+    calculator
+        A calculator name for :func:`get_calculator` or an ASE calculator instance.
+    fmax
+        Convergence threshold on forces, eV/Angstrom.
+    steps
+        Maximum number of optimizer steps.
+    relax_cell
+        Also relax the cell shape and volume (``FrechetCellFilter``).
+    optimizer
+        ``FIRE``, ``BFGS`` or ``LBFGS``.
+    trajectory
+        Optional ASE trajectory file to write.
+    logfile
+        Optimizer log (``"-"`` for stdout, ``None`` for none).
+    progress
+        Show a progress bar over optimizer steps.
+    """
+    import ase.optimize
+    from ase.filters import FrechetCellFilter
+
+    if optimizer.upper() not in OPTIMIZERS:
+        raise CalculatorError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    atoms = to_atoms(crystal)
+    atoms.calc = _resolve(calculator)
+    target = FrechetCellFilter(atoms) if relax_cell else atoms
+    snapshots: list[Atoms] = []
+    dyn = getattr(ase.optimize, optimizer.upper())(target, logfile=logfile, trajectory=trajectory)
+
+    def record() -> None:
+        snapshots.append(_snapshot(atoms))
+
+    dyn.attach(record)
+    bar = _progress_bar(steps, f"relax {atoms.get_chemical_formula()}") if progress else None
+    if bar is not None:
+        dyn.attach(lambda: (bar.update(1), bar.set_postfix(E=f"{atoms.get_potential_energy() / len(atoms):.4f}")))
+    try:
+        converged = bool(dyn.run(fmax=fmax, steps=steps))
+    except Exception as exc:
+        raise CalculatorError(f"relaxation of {atoms.get_chemical_formula()} failed: {exc}") from exc
+    finally:
+        if bar is not None:
+            bar.close()
+    energy = float(atoms.get_potential_energy())
+    if not np.isfinite(energy):
+        raise CalculatorError(f"relaxation of {atoms.get_chemical_formula()} gave a non-finite energy")
+    forces = target.get_forces()
+    return RelaxResult(
+        structure=to_structure(atoms),
+        energy=energy,
+        energy_per_atom=energy / len(atoms),
+        converged=converged,
+        steps=dyn.nsteps,
+        max_force=float(np.sqrt((forces**2).sum(axis=1).max())),
+        trajectory=snapshots,
+    )
+
+
+def _snapshot(atoms: Atoms) -> Atoms:
+    copy = atoms.copy()
+    results = {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces()}
+    if "stress" in atoms.calc.implemented_properties:
+        with contextlib.suppress(Exception):
+            results["stress"] = atoms.get_stress()
+    copy.calc = SinglePointCalculator(copy, **results)
+    return copy
+
+
+def _progress_bar(total: int, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step", leave=False)
+
+
+def energy_per_atom(crystal: StructureLike, calculator: str | BaseCalculator = DEFAULT_CALCULATOR) -> float:
+    """Single-point energy per atom (eV/atom)."""
+    atoms = to_atoms(crystal)
+    atoms.calc = _resolve(calculator)
+    try:
+        energy = float(atoms.get_potential_energy()) / len(atoms)
+    except Exception as exc:
+        raise CalculatorError(f"energy of {atoms.get_chemical_formula()} failed: {exc}") from exc
+    if not np.isfinite(energy):
+        raise CalculatorError(f"energy of {atoms.get_chemical_formula()} is not finite")
+    return energy
+
+
+# ------------------------------------------------------------------------------------- formation energies
+ELEMENT_PROTOTYPES = ("fcc", "bcc", "hcp", "sc", "diamond")
+DIATOMIC_ELEMENTS = frozenset({"H", "N", "O", "F", "Cl", "Br", "I"})
+
+
+def elemental_candidates(symbol: str) -> list[tuple[str, Atoms, bool]]:
+    """Candidate elemental reference phases: ``(label, atoms, relax_cell)``.
+
+    Simple bulk prototypes (fcc, bcc, hcp, sc, diamond) at a volume guessed from the atomic radius, plus, for
+    H N O F Cl Br I, a dimer in a 12 Angstrom box (relaxed at fixed cell). The reference is the lowest relaxed
+    energy per atom among them; complex elemental ground states (alpha-S, black P, ...) are approximated.
+    """
+    from ase.build import bulk
+    from ase.data import atomic_numbers, covalent_radii
+
+    element = Element(symbol)
+    radius = float(element.atomic_radius or element.atomic_radius_calculated or 1.5)
+    nn = 2.0 * radius  # nearest-neighbour distance guess
+    lattice = {"fcc": nn * 2**0.5, "bcc": nn * 2 / 3**0.5, "hcp": nn, "sc": nn, "diamond": nn * 4 / 3**0.5}
+    candidates = [(proto, bulk(symbol, proto, a=lattice[proto]), True) for proto in ELEMENT_PROTOTYPES]
+    if symbol in DIATOMIC_ELEMENTS:
+        bond = 2.0 * float(covalent_radii[atomic_numbers[symbol]])
+        dimer = Atoms(2 * symbol, positions=[[0, 0, 0], [0, 0, bond]], cell=[12.0, 12.0, 12.0], pbc=True)
+        dimer.center()
+        candidates.append(("dimer", dimer, False))
+    return candidates
+
+
+def default_cache_dir() -> Path:
+    """``$ASE_LCOM_CACHE`` or ``~/.cache/ase_lcom``."""
+    return Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "ase_lcom"))
+
+
+class ReferenceEnergies:
+    """Elemental reference energies (eV/atom) of one calculator, computed on first use and cached on disk.
+
+    Parameters
+    ----------
+    calculator
+        Calculator name (see :func:`get_calculator`).
+    cache_dir
+        Where ``references-<calculator>-<hash>.json`` is kept (default :func:`default_cache_dir`). The hash
+        covers the options and the calculator package's version, so a changed model never reuses old values.
+    fmax, steps
+        Relaxation settings for the elemental phases.
+    **options
+        Calculator options.
+
+    Examples
+    --------
+    >>> refs = ReferenceEnergies("chgnet")
+    >>> refs.formation_energy_per_atom("NaCl", -3.43)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        calculator: str = DEFAULT_CALCULATOR,
+        cache_dir: str | os.PathLike | None = None,
+        fmax: float = 0.02,
+        steps: int = 300,
+        **options: Any,
+    ) -> None:
+        if calculator.lower() not in CALCULATORS:
+            raise CalculatorError(f"unknown calculator {calculator!r}; choose from {', '.join(CALCULATORS)}")
+        self.name = calculator.lower()
+        self.options = options
+        self.fmax = fmax
+        self.steps = steps
+        key = json.dumps([CALCULATORS[self.name].version, options, fmax, steps], sort_keys=True, default=str)
+        digest = hashlib.sha1(key.encode()).hexdigest()[:10]
+        self.path = Path(cache_dir or default_cache_dir()) / f"references-{self.name}-{digest}.json"
+        self._calculator: BaseCalculator | None = None
+
+    @property
+    def calculator(self) -> BaseCalculator:
+        if self._calculator is None:
+            self._calculator = get_calculator(self.name, **self.options)
+        return self._calculator
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        if not self.path.is_file():
+            return {}
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return {}  # a damaged cache is recomputed, never trusted
+
+    def _store(self, symbol: str, entry: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = self._load()  # re-read: another process may have added elements
+        data[symbol] = entry
+        with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False, suffix=".tmp") as handle:
+            json.dump(data, handle, indent=1, sort_keys=True)
+        os.replace(handle.name, self.path)
+
+    def entry(self, symbol: str) -> dict[str, Any]:
+        """Reference record of an element: ``energy_per_atom``, ``phase`` and all candidates' energies."""
+        if symbol not in {el.symbol for el in Element}:
+            raise StructureError(f"unknown element symbol {symbol!r}")
+        cached = self._load().get(symbol)
+        if cached is not None:
+            return cached
+        energies: dict[str, float] = {}
+        for label, atoms, relax_cell in elemental_candidates(symbol):
+            try:
+                result = relax(atoms, self.calculator, fmax=self.fmax, steps=self.steps, relax_cell=relax_cell)
+            except CalculatorError:
+                continue  # e.g. a collapsed or exploding candidate: the others decide
+            if np.isfinite(result.energy_per_atom) and result.structure.volume / len(result.structure) > 1.0:
+                energies[label] = result.energy_per_atom
+        if not energies:
+            raise CalculatorError(f"no elemental reference phase of {symbol} could be computed with {self.name}")
+        phase = min(energies, key=energies.__getitem__)
+        entry = {"energy_per_atom": energies[phase], "phase": phase, "candidates": energies}
+        self._store(symbol, entry)
+        return entry
+
+    def __getitem__(self, symbol: str) -> float:
+        return float(self.entry(symbol)["energy_per_atom"])
+
+    def energies(self, symbols: Iterable[str]) -> dict[str, float]:
+        """Reference energies per atom for several elements."""
+        return {symbol: self[symbol] for symbol in symbols}
+
+    def formation_energy_per_atom(
+        self, composition: Composition | StructureLike | str, energy_per_atom: float
+    ) -> float:
+        """Formation energy per atom from a total energy per atom computed with the same calculator."""
+        if isinstance(composition, (Structure, Atoms)):
+            composition = to_structure(composition).composition
+        composition = Composition(composition)
+        total = composition.num_atoms
+        reference = sum(amount * self[el.symbol] for el, amount in composition.element_composition.items())
+        return float(energy_per_atom - reference / total)

@@ -1,0 +1,163 @@
+"""The ``ase-lcom`` command line.
+
+Every error is reported as one line on stderr with exit status 2 (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ase_lcom import __version__
+from ase_lcom.errors import LCOMError
+
+PROG = "ase-lcom"
+
+
+def _calculator_options(pairs: Sequence[str]) -> dict[str, Any]:
+    """Turn ``["ecut=300", "xc=PBE"]`` into ``{"ecut": 300, "xc": "PBE"}`` (values parsed as JSON if they can be)."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise LCOMError(f"calculator option {pair!r} is not of the form KEY=VALUE")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def _add_calculator_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--calculator", "-c", default="chgnet", help="chgnet (default), m3gnet, gpaw or emt")
+    parser.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE",
+        help="calculator option, repeatable (e.g. --option ecut=300 --option kpt_density=3)",
+    )
+    parser.add_argument(
+        "--formation", action="store_true",
+        help="also print the formation energy (elemental references computed once per calculator, cached)",
+    )
+
+
+def _cmd_relax(args: argparse.Namespace) -> int:
+    from ase_lcom.calculators import get_calculator, relax
+    from ase_lcom.structure import read_structure, write_structure
+
+    structure = read_structure(args.file)
+    options = _calculator_options(args.option)
+    result = relax(
+        structure,
+        get_calculator(args.calculator, **options),
+        fmax=args.fmax,
+        steps=args.steps,
+        relax_cell=not args.fixed_cell,
+        optimizer=args.optimizer,
+        trajectory=args.trajectory,
+        progress=not args.quiet,
+    )
+    out = Path(args.output or Path(args.file).with_name(f"{Path(args.file).stem}_relaxed.cif"))
+    write_structure(result.structure, out)
+    status = f"converged in {result.steps} steps" if result.converged else f"NOT converged after {result.steps} steps"
+    line = f"{result.structure.composition.reduced_formula}: E = {result.energy_per_atom:.4f} eV/atom"
+    if args.formation:
+        line += f", E_f = {_formation(args, result.structure, result.energy_per_atom):.4f} eV/atom"
+    print(f"{line} ({len(result.structure)} atoms, {status}, max force {result.max_force:.3f} eV/A) -> {out}")
+    return 0
+
+
+def _formation(args: argparse.Namespace, structure: Any, energy: float) -> float:
+    from ase_lcom.calculators import ReferenceEnergies
+
+    references = ReferenceEnergies(args.calculator, **_calculator_options(args.option))
+    return references.formation_energy_per_atom(structure, energy)
+
+
+def _cmd_energy(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from ase_lcom.calculators import energy_per_atom, get_calculator
+    from ase_lcom.structure import read_structures
+
+    structures = read_structures(args.file)
+    calculator = get_calculator(args.calculator, **_calculator_options(args.option))
+    for i, structure in enumerate(tqdm(structures, desc="energy", disable=len(structures) < 2 or args.quiet)):
+        energy = energy_per_atom(structure, calculator)
+        line = f"{structure.composition.reduced_formula}: E = {energy:.4f} eV/atom"
+        if args.formation:
+            line += f", E_f = {_formation(args, structure, energy):.4f} eV/atom"
+        prefix = f"[{i}] " if len(structures) > 1 else ""
+        print(f"{prefix}{line} ({len(structure)} atoms)")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from ase_lcom.calculators import CALCULATORS
+    from ase_lcom.predictors import available_predictors
+
+    print("calculators:")
+    for info in CALCULATORS.values():
+        provider = f"{info.package} {info.version or '(not installed)'}"
+        print(f"  {info.name:<10} {provider:<22} {info.description}")
+    predictors = available_predictors()
+    print("predictors:" if predictors else "predictors: none installed")
+    for name, ep in predictors.items():
+        dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist else ""
+        print(f"  {name:<10} {ep.value}  {dist}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Crystal structure prediction for ASE and pymatgen.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    relax = sub.add_parser("relax", help="relax a structure file with a calculator")
+    relax.add_argument("file", help="structure file (CIF, POSCAR, extxyz, ... anything ase.io reads)")
+    _add_calculator_arguments(relax)
+    relax.add_argument("--fmax", type=float, default=0.05, help="force threshold, eV/A (default 0.05)")
+    relax.add_argument("--steps", type=int, default=500, help="maximum optimizer steps (default 500)")
+    relax.add_argument("--optimizer", default="FIRE", help="FIRE (default), BFGS or LBFGS")
+    relax.add_argument("--fixed-cell", action="store_true", help="relax positions only")
+    relax.add_argument("--trajectory", help="write the ASE trajectory here")
+    relax.add_argument("-o", "--output", help="output file, format from its extension (default FILE_relaxed.cif)")
+    relax.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    relax.set_defaults(func=_cmd_relax)
+
+    energy = sub.add_parser("energy", help="single-point energy per atom of each structure in a file")
+    energy.add_argument("file")
+    _add_calculator_arguments(energy)
+    energy.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    energy.set_defaults(func=_cmd_energy)
+
+    listing = sub.add_parser("list", help="list installed calculators and predictors")
+    listing.set_defaults(func=_cmd_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ase-lcom`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if not isinstance(exc, LCOMError):
+            message = f"{type(exc).__name__}: {message} (rerun with --debug for the traceback)"
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

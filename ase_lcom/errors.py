@@ -1,0 +1,27 @@
+"""Exceptions raised by ase-lcom.
+
+Every error a user can cause derives from :class:`LCOMError`; its message is one line that names the
+problem and, where there is one, the fix. The CLI prints that line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+
+class LCOMError(Exception):
+    """Base class for errors caused by input, files or missing resources."""
+
+
+class FormulaError(LCOMError, ValueError):
+    """A chemical formula or a number of formula units cannot be used."""
+
+
+class StructureError(LCOMError, ValueError):
+    """A crystal structure is unreadable or physically impossible."""
+
+
+class CalculatorError(LCOMError, RuntimeError):
+    """A calculator is unknown, not installed, or lacks its weights."""
+
+
+class PluginError(LCOMError, RuntimeError):
+    """A registered plugin (entry point) is unknown or fails to load."""

@@ -1,0 +1,37 @@
+"""Shared fixtures: small real crystals, the shared benchmark data, an isolated cache directory."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from ase.build import bulk
+from pymatgen.core import Lattice, Structure
+
+# Reference-energy caches written by tests (and CLI subprocesses) go to a private directory.
+os.environ.setdefault("ASE_LCOM_CACHE", tempfile.mkdtemp(prefix="ase_lcom_test_cache_"))
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` next to the repository (present in CI; absent on users' machines)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared benchmark data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def nacl() -> Structure:
+    """Rocksalt NaCl, primitive cell (2 atoms, a = 5.64 A)."""
+    conventional = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5] * 3])
+    return conventional.get_primitive_structure()
+
+
+@pytest.fixture
+def copper():
+    """fcc Cu, slightly compressed (a = 3.55 A) so a relaxation has work to do."""
+    return bulk("Cu", "fcc", a=3.55)
