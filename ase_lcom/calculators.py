@@ -33,6 +33,7 @@ from ase import Atoms
 from ase.calculators.calculator import BaseCalculator
 from ase.calculators.singlepoint import SinglePointCalculator
 from pymatgen.core import Composition, Element, Structure
+from threadpoolctl import threadpool_limits
 
 from ase_lcom.errors import CalculatorError, StructureError
 from ase_lcom.structure import StructureLike, to_atoms, to_structure
@@ -218,6 +219,8 @@ def relax(
     steps: int = 500,
     relax_cell: bool = True,
     optimizer: str = "FIRE",
+    fix_symmetry: bool = False,
+    symprec: float = 0.01,
     trajectory: str | os.PathLike | None = None,
     logfile: str | None = None,
     progress: bool = False,
@@ -238,6 +241,8 @@ def relax(
         Also relax the cell shape and volume (``FrechetCellFilter``).
     optimizer
         ``FIRE``, ``BFGS`` or ``LBFGS``.
+    fix_symmetry
+        Keep the space group found with ``symprec`` (ASE ``FixSymmetry``): fewer degrees of freedom, faster.
     trajectory
         Optional ASE trajectory file to write.
     logfile
@@ -252,6 +257,10 @@ def relax(
         raise CalculatorError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
     atoms = to_atoms(crystal)
     atoms.calc = _resolve(calculator)
+    if fix_symmetry:
+        from ase.constraints import FixSymmetry
+
+        atoms.set_constraint(FixSymmetry(atoms, symprec=symprec))
     target = FrechetCellFilter(atoms) if relax_cell else atoms
     snapshots: list[Atoms] = []
     dyn = getattr(ase.optimize, optimizer.upper())(target, logfile=logfile, trajectory=trajectory)
@@ -264,7 +273,10 @@ def relax(
     if bar is not None:
         dyn.attach(lambda: (bar.update(1), bar.set_postfix(E=f"{atoms.get_potential_energy() / len(atoms):.4f}")))
     try:
-        converged = bool(dyn.run(fmax=fmax, steps=steps))
+        # the cell filter's 3x3 matrix functions gain nothing from BLAS threads and slow down a hundredfold
+        # when those threads compete with other processes for the cores
+        with threadpool_limits(limits=1, user_api="blas"):
+            converged = bool(dyn.run(fmax=fmax, steps=steps))
     except Exception as exc:
         raise CalculatorError(f"relaxation of {atoms.get_chemical_formula()} failed: {exc}") from exc
     finally:
@@ -334,6 +346,7 @@ def elemental_candidates(symbol: str) -> list[tuple[str, Atoms, bool]]:
     nn = 2.0 * radius  # nearest-neighbour distance guess
     lattice = {"fcc": nn * 2**0.5, "bcc": nn * 2 / 3**0.5, "hcp": nn, "sc": nn, "diamond": nn * 4 / 3**0.5}
     candidates = [(proto, bulk(symbol, proto, a=lattice[proto]), True) for proto in ELEMENT_PROTOTYPES]
+    # relaxed with their symmetry kept, so each candidate stays the phase its label names
     if symbol in DIATOMIC_ELEMENTS:
         bond = 2.0 * float(covalent_radii[atomic_numbers[symbol]])
         dimer = Atoms(2 * symbol, positions=[[0, 0, 0], [0, 0, bond]], cell=[12.0, 12.0, 12.0], pbc=True)
@@ -401,7 +414,8 @@ class ReferenceEnergies:
         except (OSError, json.JSONDecodeError):
             return {}  # a damaged cache is recomputed, never trusted
 
-    def _store(self, symbol: str, entry: dict[str, Any]) -> None:
+    def store(self, symbol: str, entry: dict[str, Any]) -> None:
+        """Add an element's reference to the cache file (atomic replace; other elements are kept)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = self._load()  # re-read: another process may have added elements
         data[symbol] = entry
@@ -411,15 +425,26 @@ class ReferenceEnergies:
 
     def entry(self, symbol: str) -> dict[str, Any]:
         """Reference record of an element: ``energy_per_atom``, ``phase`` and all candidates' energies."""
+        cached = self._load().get(symbol)
+        if cached is None:
+            cached = self.compute(symbol)
+            self.store(symbol, cached)
+        return cached
+
+    def missing(self, symbols: Iterable[str]) -> list[str]:
+        """Elements among ``symbols`` without a cached reference."""
+        cached = self._load()
+        return sorted({s for s in symbols if s not in cached})
+
+    def compute(self, symbol: str) -> dict[str, Any]:
+        """Relax the elemental candidates of ``symbol`` now (no cache); see :meth:`entry`."""
         if symbol not in {el.symbol for el in Element}:
             raise StructureError(f"unknown element symbol {symbol!r}")
-        cached = self._load().get(symbol)
-        if cached is not None:
-            return cached
         energies: dict[str, float] = {}
         for label, atoms, relax_cell in elemental_candidates(symbol):
             try:
-                result = relax(atoms, self.calculator, fmax=self.fmax, steps=self.steps, relax_cell=relax_cell)
+                result = relax(atoms, self.calculator, fmax=self.fmax, steps=self.steps, relax_cell=relax_cell,
+                               optimizer="BFGS", fix_symmetry=True)
             except CalculatorError:
                 continue  # e.g. a collapsed or exploding candidate: the others decide
             if np.isfinite(result.energy_per_atom) and result.structure.volume / len(result.structure) > 1.0:
@@ -427,9 +452,7 @@ class ReferenceEnergies:
         if not energies:
             raise CalculatorError(f"no elemental reference phase of {symbol} could be computed with {self.name}")
         phase = min(energies, key=energies.__getitem__)
-        entry = {"energy_per_atom": energies[phase], "phase": phase, "candidates": energies}
-        self._store(symbol, entry)
-        return entry
+        return {"energy_per_atom": energies[phase], "phase": phase, "candidates": energies}
 
     def __getitem__(self, symbol: str) -> float:
         return float(self.entry(symbol)["energy_per_atom"])

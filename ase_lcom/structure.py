@@ -218,7 +218,8 @@ def to_structure(crystal: StructureLike) -> Structure:
             raise StructureError("the atoms have no full 3D cell: a crystal needs three lattice vectors")
         if not all(crystal.pbc):
             raise StructureError("the atoms are not periodic in all three directions (set atoms.pbc = True)")
-        return AseAtomsAdaptor.get_structure(crystal)
+        plain = Atoms(crystal.numbers, positions=crystal.positions, cell=crystal.cell, pbc=True)
+        return AseAtomsAdaptor.get_structure(plain)  # constraints, calculators and tags are not carried over
     raise StructureError(f"expected an ase.Atoms or pymatgen Structure, got {type(crystal).__name__}")
 
 

@@ -1,0 +1,331 @@
+"""OQMD-style dataset generation: decorate prototypes and draw random symmetric cells, relax, deduplicate, store.
+
+The run is a fixed list of tasks (one candidate structure each, identified by a stable ``uid``). Workers relax
+candidates in parallel; the parent process alone writes, so every finished structure is committed at once
+to the ASE database and every task that yields no row (duplicate, excluded, failed) is appended to a
+``<db>.tasks.jsonl`` log. A restarted run with the same arguments skips every task found in either place;
+raising ``n_random`` later adds tasks without touching finished ones. Each run (even an interrupted one)
+appends its wall time and counts to ``<db>.runs.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pymatgen.analysis.structure_matcher import StructureMatcher
+from pymatgen.core import Composition, Structure
+
+from ase_lcom.data.prototypes import decorate, random_structure
+from ase_lcom.data.records import CrystalDatabase, CrystalRecord
+from ase_lcom.structure import formula_unit_options, parse_formula
+
+
+@dataclass(frozen=True)
+class Task:
+    """One candidate to build and relax."""
+
+    uid: str
+    formula: str
+    """Reduced formula."""
+    method: str
+    """``prototype`` or ``random``."""
+    label: str
+    """Prototype name, or ``z<formula units>`` for a random cell."""
+    seed: int
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Everything that defines a run (stored with each row's provenance)."""
+
+    calculator: str = "chgnet"
+    n_random: int = 6
+    max_atoms: int = 12
+    fmax: float = 0.05
+    steps: int = 150
+    seed: int = 0
+
+
+def plan_tasks(
+    compositions: Iterable[str], settings: GenerationSettings, skip_prototypes: dict[str, Sequence[str]] | None = None
+) -> list[Task]:
+    """The deterministic task list: every matching prototype plus ``n_random`` random cells per composition.
+
+    Random cells cycle through the numbers of formula units that fit in ``max_atoms`` (at least 2 atoms).
+    """
+    tasks: list[Task] = []
+    for formula in compositions:
+        reduced = parse_formula(formula, max_atoms=None).reduced_formula
+        skipped = set((skip_prototypes or {}).get(reduced, ()))
+        for name, structure in decorate(reduced):
+            if name.removeprefix("anti-").split("-")[0] not in skipped and len(structure) <= settings.max_atoms:
+                tasks.append(Task(f"{reduced}/prototype/{name}", reduced, "prototype", name, settings.seed))
+        z_options = [z for z in formula_unit_options(reduced, settings.max_atoms)
+                     if z * Composition(reduced).num_atoms >= 2]
+        for k in range(settings.n_random if z_options else 0):
+            z = z_options[k % len(z_options)]
+            seed = zlib.crc32(f"{reduced}/{k}/{settings.seed}".encode())
+            tasks.append(Task(f"{reduced}/random/{k}", reduced, "random", f"z{z}", seed))
+    return tasks
+
+
+# -------------------------------------------------------------------------------------------- worker side
+_WORKER_CALCULATOR: dict[str, Any] = {}
+
+
+def _init_worker(threads: int) -> None:
+    import warnings
+
+    import torch
+
+    torch.set_num_threads(threads)
+    # CHGNet converts the atoms to pymatgen at each step and warns that FixSymmetry is not carried over (it
+    # need not be: the constraint acts in ASE); ASE warns about large cell steps that BFGS then corrects
+    warnings.filterwarnings("ignore", message="Only FixAtoms and FixCartesian")
+    warnings.filterwarnings("ignore", message="FixSymmetry adjust_cell may be ill behaved")
+
+
+def build_candidate(task: Task) -> Structure:
+    """The unrelaxed structure of a task."""
+    if task.method == "prototype":
+        return dict(decorate(task.formula))[task.label]
+    composition = Composition(task.formula) * int(task.label.removeprefix("z"))
+    return random_structure(composition, np.random.default_rng(task.seed))
+
+
+def reference_task(symbol: str, settings: GenerationSettings) -> tuple[str, dict[str, Any]]:
+    """Compute one elemental reference in a worker (the parent stores it)."""
+    from ase_lcom.calculators import ReferenceEnergies
+
+    return symbol, ReferenceEnergies(settings.calculator).compute(symbol)
+
+
+def run_task(task: Task, settings: GenerationSettings) -> dict[str, Any]:
+    """Build and relax one candidate (symmetry kept); returns a picklable result."""
+    from ase_lcom.calculators import get_calculator, relax
+    from ase_lcom.errors import LCOMError
+
+    start = time.perf_counter()
+    try:
+        calculator = _WORKER_CALCULATOR.get(settings.calculator)
+        if calculator is None:
+            calculator = _WORKER_CALCULATOR[settings.calculator] = get_calculator(settings.calculator)
+        result = relax(build_candidate(task), calculator, fmax=settings.fmax, steps=settings.steps,
+                       optimizer="BFGS", fix_symmetry=True)
+    except LCOMError as exc:
+        return {"task": task, "status": "failed", "reason": str(exc), "seconds": time.perf_counter() - start}
+    if not result.converged:
+        return {"task": task, "status": "unconverged", "reason": f"max force {result.max_force:.3f} eV/A",
+                "seconds": time.perf_counter() - start}
+    return {
+        "task": task, "status": "relaxed", "structure": result.structure.as_dict(),
+        "energy_per_atom": result.energy_per_atom, "steps": result.steps, "seconds": time.perf_counter() - start,
+    }
+
+
+# -------------------------------------------------------------------------------------------- parent side
+class TaskLog:
+    """Append-only JSON-lines log of tasks that produced no database row."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def uids(self) -> set[str]:
+        if not self.path.exists():
+            return set()
+        done = set()
+        for line in self.path.read_text().splitlines():
+            try:
+                done.add(json.loads(line)["uid"])
+            except (json.JSONDecodeError, KeyError):
+                continue  # a line cut by an interruption: that task is simply redone
+        return done
+
+    def append(self, uid: str, status: str, reason: str = "") -> None:
+        with self.path.open("a") as handle:
+            handle.write(json.dumps({"uid": uid, "status": status, "reason": reason}) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+@dataclass
+class GenerationReport:
+    """What a (possibly resumed) run did."""
+
+    planned: int
+    already_done: int
+    counts: Counter
+    seconds: float
+
+
+def generate(
+    db_path: str | os.PathLike,
+    compositions: Iterable[str],
+    settings: GenerationSettings = GenerationSettings(),
+    workers: int = 2,
+    exclude_compositions: Iterable[str] = (),
+    exclude_structures: Iterable[Structure] = (),
+    skip_prototypes: dict[str, Sequence[str]] | None = None,
+    progress: bool = True,
+    max_tasks: int | None = None,
+) -> GenerationReport:
+    """Generate (or resume generating) a dataset into an ASE database.
+
+    Parameters
+    ----------
+    db_path
+        Output ``.db`` file; ``<db_path>.tasks.jsonl`` logs tasks without a row.
+    compositions
+        Formulas to generate for.
+    settings
+        Calculator, number of random cells, size limit, relaxation settings, seed.
+    workers
+        Worker processes (1 runs in this process).
+    exclude_compositions
+        Formulas left out entirely (leakage control, e.g. held-out benchmark compounds).
+    exclude_structures
+        Reference structures: a relaxed candidate matching one of the same composition is dropped.
+    skip_prototypes
+        Prototype names not to build per reduced formula (they would only be excluded after relaxation).
+    max_tasks
+        Stop after this many new tasks (for partial runs and tests).
+    """
+    from tqdm.auto import tqdm
+
+    from ase_lcom.calculators import ReferenceEnergies
+
+    start = time.perf_counter()
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    database = CrystalDatabase(db_path)
+    log = TaskLog(db_path.with_name(db_path.name + ".tasks.jsonl"))
+    excluded = {Composition(f).reduced_formula for f in exclude_compositions}
+    tasks = [t for t in plan_tasks(compositions, settings, skip_prototypes) if t.formula not in excluded]
+    done = database.ids() | log.uids()
+    pending = [t for t in tasks if t.uid not in done][:max_tasks]
+    stored: dict[str, list[Structure]] = defaultdict(list)
+    for record in database:
+        stored[record.formula].append(record.structure)
+    forbidden: dict[str, list[Structure]] = defaultdict(list)
+    for structure in exclude_structures:
+        forbidden[structure.composition.reduced_formula].append(structure)
+    matcher = StructureMatcher()  # the project's standard tolerances
+    references = ReferenceEnergies(settings.calculator)
+    elements = references.missing(el.symbol for t in pending for el in Composition(t.formula))
+    for symbol, entry in tqdm(_map(reference_task, elements, settings, workers), total=len(elements),
+                              desc="elemental references", unit="element", disable=not progress or not elements):
+        references.store(symbol, entry)
+    counts: Counter = Counter()
+
+    bar = tqdm(total=len(pending), desc="generate", unit="task", disable=not progress)
+    try:
+        for result in _map(run_task, pending, settings, workers):
+            task: Task = result["task"]
+            if result["status"] != "relaxed":
+                log.append(task.uid, result["status"], result.get("reason", ""))
+            else:
+                structure = Structure.from_dict(result["structure"])
+                if any(matcher.fit(structure, ref) for ref in forbidden[task.formula]):
+                    log.append(task.uid, "excluded", "matches an excluded reference structure")
+                    result["status"] = "excluded"
+                elif any(matcher.fit(structure, other) for other in stored[task.formula]):
+                    log.append(task.uid, "duplicate")
+                    result["status"] = "duplicate"
+                else:
+                    energy = result["energy_per_atom"]
+                    database.add(CrystalRecord(
+                        structure=structure,
+                        energy_per_atom=energy,
+                        formation_energy_per_atom=references.formation_energy_per_atom(structure, energy),
+                        source=f"generated:{settings.calculator}",
+                        id=task.uid,
+                        info={"method": task.method, "label": task.label, "seed": task.seed,
+                              "spacegroup": _spacegroup(structure), "relax_steps": result["steps"],
+                              "relaxed_with": settings.calculator},
+                    ))
+                    stored[task.formula].append(structure)
+            counts[result["status"]] += 1
+            bar.update(1)
+            bar.set_postfix({k: counts[k] for k in ("relaxed", "duplicate", "failed", "unconverged")})
+    finally:
+        bar.close()
+        _log_run(db_path, settings, workers, counts, time.perf_counter() - start)
+    already = sum(t.uid in done for t in tasks)
+    return GenerationReport(len(tasks), already, counts, time.perf_counter() - start)
+
+
+def _log_run(db_path: Path, settings: GenerationSettings, workers: int, counts: Counter, seconds: float) -> None:
+    """Append this run (finished or interrupted) to ``<db>.runs.jsonl``: the data card's time and counts."""
+    from dataclasses import asdict
+
+    from ase_lcom import __version__
+
+    entry = {"ended": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(seconds, 1), "workers": workers,
+             "cpu_count": os.cpu_count(), "counts": dict(counts), "settings": asdict(settings),
+             "ase_lcom": __version__}
+    with db_path.with_name(db_path.name + ".runs.jsonl").open("a") as handle:
+        handle.write(json.dumps(entry) + "\n")
+
+
+def _map(function: Any, items: Sequence[Any], settings: GenerationSettings, workers: int) -> Iterable[Any]:
+    """``function(item, settings)`` over items, in worker processes when ``workers > 1`` (unordered)."""
+    if workers <= 1 or len(items) <= 1:
+        _init_worker(max(1, os.cpu_count() or 1))
+        for item in items:
+            yield function(item, settings)
+        return
+    from functools import partial
+
+    # one thread per worker for torch and for the BLAS behind numpy/scipy: the small (3x3) solves of the
+    # cell filter slow down a hundredfold when several processes' BLAS thread pools compete for the cores
+    saved = {k: os.environ.get(k) for k in _THREAD_VARIABLES}
+    os.environ.update({k: "1" for k in _THREAD_VARIABLES})
+    try:
+        context = multiprocessing.get_context("spawn")  # torch and fork do not mix
+        with context.Pool(workers, initializer=_init_worker, initargs=(1,)) as pool:
+            yield from pool.imap_unordered(partial(function, settings=settings), items, chunksize=1)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _spacegroup(structure: Structure) -> int:
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    try:
+        return int(SpacegroupAnalyzer(structure, symprec=0.1).get_space_group_number())
+    except Exception:
+        return 1
+
+
+def default_run() -> dict[str, Any]:
+    """Arguments of :func:`generate` for the shipped default dataset (paper protocol).
+
+    The 26 benchmark compounds are included, but none of their reference polymorphs (rocksalt, CsCl-type,
+    zincblende, wurtzite; diamond and graphite for C; diamond for Si) is built, and relaxed candidates that
+    match one are dropped: whichever of them is the ground state, it never enters the training data.
+    """
+    from ase_lcom.data.compositions import BENCHMARK_POLYMORPHS, CSP26, benchmark_polymorphs, default_compositions
+
+    skip = {f: ("diamond", "graphite") if f in ("C", "Si") else BENCHMARK_POLYMORPHS for f in CSP26}
+    return {
+        "compositions": default_compositions(),
+        "exclude_structures": [s for f in CSP26 for s in benchmark_polymorphs(f)],
+        "skip_prototypes": skip,
+    }
