@@ -62,21 +62,24 @@ def plan_tasks(
     """The deterministic task list: every matching prototype plus ``n_random`` random cells per composition.
 
     Random cells cycle through the numbers of formula units that fit in ``max_atoms`` (at least 2 atoms).
+    Tasks are ordered so that a partial run covers every composition: all prototypes first, then random
+    cells round by round (the first random cell of every composition, then the second, ...).
     """
-    tasks: list[Task] = []
+    prototypes: list[Task] = []
+    rounds: list[list[Task]] = [[] for _ in range(settings.n_random)]
     for formula in compositions:
         reduced = parse_formula(formula, max_atoms=None).reduced_formula
         skipped = set((skip_prototypes or {}).get(reduced, ()))
         for name, structure in decorate(reduced):
             if name.removeprefix("anti-").split("-")[0] not in skipped and len(structure) <= settings.max_atoms:
-                tasks.append(Task(f"{reduced}/prototype/{name}", reduced, "prototype", name, settings.seed))
+                prototypes.append(Task(f"{reduced}/prototype/{name}", reduced, "prototype", name, settings.seed))
         z_options = [z for z in formula_unit_options(reduced, settings.max_atoms)
                      if z * Composition(reduced).num_atoms >= 2]
         for k in range(settings.n_random if z_options else 0):
             z = z_options[k % len(z_options)]
             seed = zlib.crc32(f"{reduced}/{k}/{settings.seed}".encode())
-            tasks.append(Task(f"{reduced}/random/{k}", reduced, "random", f"z{z}", seed))
-    return tasks
+            rounds[k].append(Task(f"{reduced}/random/{k}", reduced, "random", f"z{z}", seed))
+    return prototypes + [task for tasks in rounds for task in tasks]
 
 
 # -------------------------------------------------------------------------------------------- worker side
