@@ -74,8 +74,9 @@ def _load_chgnet(model_path: str | None) -> Any:
 def find_m3gnet_model(model: str | os.PathLike | None = None) -> Path:
     """Locate a saved matgl model directory (``model.json``, ``model.pt``, ``state.pt``) without downloading.
 
-    Looks at ``model`` as a path, then ``$ASE_LCOM_M3GNET_MODEL``, then the named model in matgl's cache and
-    in the Hugging Face cache (``materialyze/<name>``).
+    Looks at ``model`` (or ``$ASE_LCOM_M3GNET_MODEL``, or the default name) as a path, then as a model name in
+    matgl's cache (``~/.cache/matgl``, old and Hugging Face layouts) and in the Hugging Face cache
+    (``materialyze/<name>``, the snapshot ``refs/main`` points to).
 
     Raises
     ------
@@ -83,10 +84,14 @@ def find_m3gnet_model(model: str | os.PathLike | None = None) -> Path:
         When no complete model directory is found, saying how to provide one.
     """
     name = str(model or os.environ.get(M3GNET_MODEL_ENV) or DEFAULT_M3GNET_MODEL)
-    candidates = [Path(name).expanduser(), Path.home() / ".cache" / "matgl" / name]
-    hub = Path(os.environ.get("HF_HUB_CACHE", Path.home() / ".cache" / "huggingface" / "hub"))
+    matgl_cache = Path.home() / ".cache" / "matgl"
+    candidates = [Path(name).expanduser(), matgl_cache / name]
     repo = name if "/" in name and not Path(name).exists() else f"materialyze/{name}"
-    candidates += sorted((hub / f"models--{repo.replace('/', '--')}" / "snapshots").glob("*"), reverse=True)
+    for hub in (matgl_cache, Path(os.environ.get("HF_HUB_CACHE", Path.home() / ".cache" / "huggingface" / "hub"))):
+        cached = hub / f"models--{repo.replace('/', '--')}"
+        ref = cached / "refs" / "main"
+        if ref.is_file():
+            candidates.append(cached / "snapshots" / ref.read_text().strip())
     for candidate in candidates:
         if all((candidate / f).is_file() for f in _MATGL_FILES):
             return candidate
@@ -395,7 +400,8 @@ class ReferenceEnergies:
         self.options = options
         self.fmax = fmax
         self.steps = steps
-        key = json.dumps([CALCULATORS[self.name].version, options, fmax, steps], sort_keys=True, default=str)
+        model = str(find_m3gnet_model(options.get("model"))) if self.name == "m3gnet" else None
+        key = json.dumps([CALCULATORS[self.name].version, options, model, fmax, steps], sort_keys=True, default=str)
         digest = hashlib.sha1(key.encode()).hexdigest()[:10]
         self.path = Path(cache_dir or default_cache_dir()) / f"references-{self.name}-{digest}.json"
         self._calculator: BaseCalculator | None = None
@@ -440,10 +446,11 @@ class ReferenceEnergies:
         """Relax the elemental candidates of ``symbol`` now (no cache); see :meth:`entry`."""
         if symbol not in {el.symbol for el in Element}:
             raise StructureError(f"unknown element symbol {symbol!r}")
+        calculator = self.calculator  # a setup error (missing weights, ...) is reported as itself
         energies: dict[str, float] = {}
         for label, atoms, relax_cell in elemental_candidates(symbol):
             try:
-                result = relax(atoms, self.calculator, fmax=self.fmax, steps=self.steps, relax_cell=relax_cell,
+                result = relax(atoms, calculator, fmax=self.fmax, steps=self.steps, relax_cell=relax_cell,
                                optimizer="BFGS", fix_symmetry=True)
             except CalculatorError:
                 continue  # e.g. a collapsed or exploding candidate: the others decide

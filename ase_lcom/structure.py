@@ -129,7 +129,10 @@ def _split_symbols(word: str, text: str) -> list[str]:
 def _amount(tokens: list[str], pos: int, what: str, text: str) -> tuple[float, int]:
     """Read the optional number after an element or group; default 1."""
     if pos < len(tokens) and (tokens[pos][0].isdigit() or tokens[pos][0] in "-."):
-        value = float(tokens[pos])
+        try:
+            value = float(tokens[pos])
+        except ValueError:
+            raise FormulaError(f"misplaced {tokens[pos]!r} in formula {text!r}") from None
         if value < 0:
             raise FormulaError(f"negative amount {tokens[pos]} of {what} in formula {text!r}")
         return value, pos + 1
@@ -140,6 +143,8 @@ def _validated(amounts: Mapping[str, float], text: str, max_atoms: int | None) -
     if not amounts:
         raise FormulaError(f"formula {text!r} contains no element")
     for symbol, amount in amounts.items():
+        if isinstance(amount, bool) or not isinstance(amount, (int, float, np.integer, np.floating)):
+            raise FormulaError(f"amount of {symbol} in formula {text!r} is not a number: {amount!r}")
         if symbol not in _SYMBOLS:
             raise FormulaError(f"unknown element symbol {symbol!r} in formula {text!r}")
         z = Element(symbol).Z

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -18,8 +19,10 @@ def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
-def test_version():
-    result = run("--version")
+def test_version_through_the_console_script():
+    script = shutil.which("ase-lcom")
+    assert script, "the ase-lcom console script is not installed"
+    result = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
     assert result.stdout.strip() == f"ase-lcom {__version__}"
 
@@ -55,7 +58,10 @@ def test_energy_of_every_frame_with_formation_energy(tmp_path):
     result = run("energy", str(tmp_path / "cu.extxyz"), "-c", "emt", "--formation", "-q")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 2 and lines[0].startswith("[0] Cu: E = ") and "E_f = " in lines[1]
+    assert len(lines) == 2 and lines[0].startswith("[0] Cu: E = ")
+    e_form = [float(line.split("E_f = ")[1].split()[0]) for line in lines]
+    assert abs(e_form[0]) < 0.02  # fcc Cu against EMT's own Cu reference
+    assert e_form[1] > e_form[0]  # bcc above fcc
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import time
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,8 @@ def plan_tasks(
     """
     prototypes: list[Task] = []
     rounds: list[list[Task]] = [[] for _ in range(settings.n_random)]
-    for formula in compositions:
-        reduced = parse_formula(formula, max_atoms=None).reduced_formula
+    unique = dict.fromkeys(parse_formula(f, max_atoms=None).reduced_formula for f in compositions)
+    for reduced in unique:
         skipped = set((skip_prototypes or {}).get(reduced, ()))
         for name, structure in decorate(reduced):
             if name.removeprefix("anti-").split("-")[0] not in skipped and len(structure) <= settings.max_atoms:
@@ -86,16 +86,23 @@ def plan_tasks(
 _WORKER_CALCULATOR: dict[str, Any] = {}
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, calculator: str, in_pool: bool) -> None:
+    """Set threads, quiet known warnings and build the calculator once (a setup error stops the run)."""
+    import signal
     import warnings
 
     import torch
 
+    from ase_lcom.calculators import get_calculator
+
+    if in_pool:  # Ctrl-C is handled by the parent, which stops the pool
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
     # CHGNet converts the atoms to pymatgen at each step and warns that FixSymmetry is not carried over (it
     # need not be: the constraint acts in ASE); ASE warns about large cell steps that BFGS then corrects
     warnings.filterwarnings("ignore", message="Only FixAtoms and FixCartesian")
     warnings.filterwarnings("ignore", message="FixSymmetry adjust_cell may be ill behaved")
+    _WORKER_CALCULATOR[calculator] = get_calculator(calculator)
 
 
 def build_candidate(task: Task) -> Structure:
@@ -114,19 +121,21 @@ def reference_task(symbol: str, settings: GenerationSettings) -> tuple[str, dict
 
 
 def run_task(task: Task, settings: GenerationSettings) -> dict[str, Any]:
-    """Build and relax one candidate (symmetry kept); returns a picklable result."""
-    from ase_lcom.calculators import get_calculator, relax
-    from ase_lcom.errors import LCOMError
+    """Build and relax one candidate (symmetry kept); returns a picklable result.
+
+    Any error while building or relaxing this candidate (pyxtal, symmetry, an exploding relaxation) makes the
+    task ``failed``; the calculator itself was built by the worker initializer, so a broken setup stops the
+    run instead of being recorded against every task.
+    """
+    from ase_lcom.calculators import relax
 
     start = time.perf_counter()
     try:
-        calculator = _WORKER_CALCULATOR.get(settings.calculator)
-        if calculator is None:
-            calculator = _WORKER_CALCULATOR[settings.calculator] = get_calculator(settings.calculator)
-        result = relax(build_candidate(task), calculator, fmax=settings.fmax, steps=settings.steps,
-                       optimizer="BFGS", fix_symmetry=True)
-    except LCOMError as exc:
-        return {"task": task, "status": "failed", "reason": str(exc), "seconds": time.perf_counter() - start}
+        result = relax(build_candidate(task), _WORKER_CALCULATOR[settings.calculator], fmax=settings.fmax,
+                       steps=settings.steps, optimizer="BFGS", fix_symmetry=True)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        return {"task": task, "status": "failed", "reason": reason, "seconds": time.perf_counter() - start}
     if not result.converged:
         return {"task": task, "status": "unconverged", "reason": f"max force {result.max_force:.3f} eV/A",
                 "seconds": time.perf_counter() - start}
@@ -155,8 +164,10 @@ class TaskLog:
         return done
 
     def append(self, uid: str, status: str, reason: str = "") -> None:
+        cut = self.path.exists() and self.path.stat().st_size and not self.path.read_bytes().endswith(b"\n")
         with self.path.open("a") as handle:
-            handle.write(json.dumps({"uid": uid, "status": status, "reason": reason}) + "\n")
+            # a line cut by an interruption is closed first, so it cannot swallow this one
+            handle.write(("\n" if cut else "") + json.dumps({"uid": uid, "status": status, "reason": reason}) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
 
@@ -205,12 +216,14 @@ def generate(
     """
     from tqdm.auto import tqdm
 
-    from ase_lcom.calculators import ReferenceEnergies
+    from ase_lcom.calculators import ReferenceEnergies, get_calculator
 
     start = time.perf_counter()
+    get_calculator(settings.calculator)  # a broken setup fails here, once, with its own message
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     database = CrystalDatabase(db_path)
+    database.check_settings("generation", asdict(settings))
     log = TaskLog(db_path.with_name(db_path.name + ".tasks.jsonl"))
     excluded = {Composition(f).reduced_formula for f in exclude_compositions}
     tasks = [t for t in plan_tasks(compositions, settings, skip_prototypes) if t.formula not in excluded]
@@ -269,8 +282,6 @@ def generate(
 
 def _log_run(db_path: Path, settings: GenerationSettings, workers: int, counts: Counter, seconds: float) -> None:
     """Append this run (finished or interrupted) to ``<db>.runs.jsonl``: the data card's time and counts."""
-    from dataclasses import asdict
-
     from ase_lcom import __version__
 
     entry = {"ended": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(seconds, 1), "workers": workers,
@@ -283,7 +294,7 @@ def _log_run(db_path: Path, settings: GenerationSettings, workers: int, counts: 
 def _map(function: Any, items: Sequence[Any], settings: GenerationSettings, workers: int) -> Iterable[Any]:
     """``function(item, settings)`` over items, in worker processes when ``workers > 1`` (unordered)."""
     if workers <= 1 or len(items) <= 1:
-        _init_worker(max(1, os.cpu_count() or 1))
+        _init_worker(max(1, os.cpu_count() or 1), settings.calculator, in_pool=False)
         for item in items:
             yield function(item, settings)
         return
@@ -295,7 +306,7 @@ def _map(function: Any, items: Sequence[Any], settings: GenerationSettings, work
     os.environ.update({k: "1" for k in _THREAD_VARIABLES})
     try:
         context = multiprocessing.get_context("spawn")  # torch and fork do not mix
-        with context.Pool(workers, initializer=_init_worker, initargs=(1,)) as pool:
+        with context.Pool(workers, initializer=_init_worker, initargs=(1, settings.calculator, True)) as pool:
             yield from pool.imap_unordered(partial(function, settings=settings), items, chunksize=1)
     finally:
         for key, value in saved.items():

@@ -1,8 +1,8 @@
 """A library of common crystal prototypes (as OQMD decorates them) and random symmetric cells (pyxtal).
 
 Prototypes are defined by space group and Wyckoff positions with placeholder species ``A``, ``B``, ``X``;
-:func:`decorate` fills them with real elements and scales the cell so the shortest A-B contact is about the sum
-of covalent radii (a relaxation then finds the real lattice constant).
+:func:`decorate` fills them with real elements and scales the cell so the shortest cation-anion contact is about the
+sum of covalent radii (a relaxation then finds the real lattice constant).
 """
 
 from __future__ import annotations
@@ -29,14 +29,25 @@ class Prototype:
     lattice: tuple[float, float, float, float, float, float]
     """Lattice parameters a, b, c, alpha, beta, gamma for a = 1."""
     sites: tuple[tuple[str, tuple[float, float, float]], ...]
+    contact: tuple[str, str] = ("A", "B")
+    """The two site labels whose shortest contact sets the scale (cation-anion; B-X in perovskites)."""
 
-    def structure(self, species: dict[str, str], bond: float | None = None) -> Structure:
-        """Primitive cell with placeholders replaced by ``species``; shortest contact scaled to ``bond`` (A)."""
+    def structure(self, species: dict[str, str]) -> Structure:
+        """Primitive cell with placeholders replaced by ``species``, scaled so that the shortest contact between
+        the :attr:`contact` sites is the sum of their covalent radii (times 1.05)."""
         conventional = _template(self).copy()
+        first, second = (_PLACEHOLDER[label] for label in self.contact)
+        labels = [site.specie.symbol for site in conventional]
+        rows = [i for i, label in enumerate(labels) if label == first]
+        cols = [i for i, label in enumerate(labels) if label == second]
+        if first == second:  # elements: the shortest contact, periodic images included
+            shortest = min(float((conventional.distance_matrix + np.eye(len(labels)) * 1e9).min()),
+                           min(conventional.lattice.abc))
+        else:
+            shortest = float(conventional.distance_matrix[np.ix_(rows, cols)].min())
+        target = contact_distance(species[self.contact[0]], species[self.contact[1]])
         conventional.replace_species({_PLACEHOLDER[label]: species[label] for label in species})
-        distances = conventional.distance_matrix + np.eye(len(conventional)) * 1e9
-        shortest = min(float(distances.min()), min(conventional.lattice.abc))
-        conventional.scale_lattice(conventional.volume * ((bond or 2.5) / shortest) ** 3)
+        conventional.scale_lattice(conventional.volume * (target / shortest) ** 3)
         return conventional.get_primitive_structure()
 
 
@@ -59,12 +70,12 @@ PROTOTYPES: dict[str, Prototype] = {
     p.name: p
     for p in (
         # elements
-        Prototype("fcc", (1,), "Fm-3m", CUBIC, (("A", (0, 0, 0)),)),
-        Prototype("bcc", (1,), "Im-3m", CUBIC, (("A", (0, 0, 0)),)),
-        Prototype("hcp", (1,), "P6_3/mmc", HEX, (("A", (1 / 3, 2 / 3, 0.25)),)),
-        Prototype("diamond", (1,), "Fd-3m", CUBIC, (("A", (0, 0, 0)),)),
+        Prototype("fcc", (1,), "Fm-3m", CUBIC, (("A", (0, 0, 0)),), ("A", "A")),
+        Prototype("bcc", (1,), "Im-3m", CUBIC, (("A", (0, 0, 0)),), ("A", "A")),
+        Prototype("hcp", (1,), "P6_3/mmc", HEX, (("A", (1 / 3, 2 / 3, 0.25)),), ("A", "A")),
+        Prototype("diamond", (1,), "Fd-3m", CUBIC, (("A", (0, 0, 0)),), ("A", "A")),
         Prototype("graphite", (1,), "P6_3/mmc", (1.0, 1.0, 2.73, 90, 90, 120),
-                  (("A", (0, 0, 0.25)), ("A", (1 / 3, 2 / 3, 0.25)))),
+                  (("A", (0, 0, 0.25)), ("A", (1 / 3, 2 / 3, 0.25))), ("A", "A")),
         # AB
         Prototype("rocksalt", (1, 1), "Fm-3m", CUBIC, (("A", (0, 0, 0)), ("B", (0.5, 0.5, 0.5)))),
         Prototype("cscl", (1, 1), "Pm-3m", CUBIC, (("A", (0, 0, 0)), ("B", (0.5, 0.5, 0.5)))),
@@ -81,9 +92,9 @@ PROTOTYPES: dict[str, Prototype] = {
         Prototype("pyrite", (1, 2), "Pa-3", CUBIC, (("A", (0, 0, 0)), ("B", (0.385, 0.385, 0.385)))),
         # ABX3: A large cation, B small cation, X anion
         Prototype("perovskite", (1, 1, 3), "Pm-3m", CUBIC,
-                  (("A", (0.5, 0.5, 0.5)), ("B", (0, 0, 0)), ("X", (0.5, 0, 0)))),
+                  (("A", (0.5, 0.5, 0.5)), ("B", (0, 0, 0)), ("X", (0.5, 0, 0))), ("B", "X")),
         Prototype("ilmenite_like", (1, 1, 3), "R-3", (1.0, 1.0, 2.77, 90, 90, 120),
-                  (("A", (0, 0, 0.36)), ("B", (0, 0, 0.15)), ("X", (0.32, 0.02, 0.24)))),
+                  (("A", (0, 0, 0.36)), ("B", (0, 0, 0.15)), ("X", (0.32, 0.02, 0.24))), ("B", "X")),
     )
 }
 
@@ -112,7 +123,7 @@ def decorate(composition: Composition | str) -> list[tuple[str, Structure]]:
             if tuple(counts[i] for i in order) != proto.stoichiometry:
                 continue
             species = {label: elements[i] for label, i in zip(labels, order)}
-            structure = proto.structure(species, bond=contact_distance(species["A"], species.get("B", species["A"])))
+            structure = proto.structure(species)
             same_type = [other for name, other in results if name.split("-")[0] == proto.name]
             if not any(structure.matches(other) for other in same_type):
                 anti = len(elements) == 2 and proto.stoichiometry == (1, 2) and counts[order[0]] == 1 and (

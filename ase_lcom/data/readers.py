@@ -186,11 +186,13 @@ def _read_matbench(path: Path) -> Iterator[CrystalRecord]:
         raise DataError(f"{path}: Matbench columns {columns} have no 'structure'")
     s_col = columns.index("structure")
     target = next((c for c in columns if c != "structure"), None)
+    is_formation = target is not None and ("e_form" in target or "formation" in target)
+    if target is not None and not is_formation and "energy" not in target:
+        raise DataError(f"{path}: Matbench target {target!r} is not an energy (expected e.g. 'e_form')")
     index = content.get("index", list(range(len(rows))))
     for i, row in enumerate(rows):
         def build(row=row, i=i) -> CrystalRecord:
             value = _finite(row[columns.index(target)]) if target else None
-            is_formation = target is not None and ("e_form" in target or "formation" in target)
             return CrystalRecord(
                 structure=Structure.from_dict(row[s_col]),
                 energy_per_atom=None if is_formation else value,
@@ -222,8 +224,8 @@ def _read_optimade(path: Path) -> Iterator[CrystalRecord]:
                 symbols.append(chemical[0])
             structure = Structure(Lattice(attributes["lattice_vectors"]), symbols,
                                   attributes["cartesian_site_positions"], coords_are_cartesian=True)
-            e_form = next((_finite(v) for k, v in attributes.items() if k.lstrip("_").split("_", 1)[-1]
-                           in ("delta_e", "formation_energy_per_atom", "e_form")), None)
+            e_form = next((_finite(v) for k, v in attributes.items() if k in FORMATION_KEYS or
+                           k.lstrip("_").split("_", 1)[-1] in ("delta_e", *FORMATION_KEYS)), None)
             energy = next((_finite(v) for k, v in attributes.items() if k.endswith("energy_per_atom")
                            and "formation" not in k), None)
             return CrystalRecord(structure, energy, e_form, source=path.name, id=str(entry.get("id", i)))

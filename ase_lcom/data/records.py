@@ -65,6 +65,17 @@ class CrystalDatabase:
     def __len__(self) -> int:
         return self._db.count() if self.path.exists() else 0
 
+    def check_settings(self, kind: str, settings: dict[str, Any]) -> None:
+        """Record the settings a database is built with; refuse to continue it with different ones."""
+        metadata = self._db.metadata if self.path.exists() else {}
+        stored = metadata.get(kind)
+        if stored is None:
+            self._db.metadata = {**metadata, kind: settings}
+        elif stored != settings:
+            changed = ", ".join(f"{k} {stored.get(k)!r} -> {v!r}" for k, v in settings.items() if stored.get(k) != v)
+            raise DataError(f"{self.path} was built with other {kind} settings ({changed}): "
+                            "use the original arguments or a new output file")
+
     def add(self, record: CrystalRecord) -> int:
         """Store a record (committed at once); returns the row id."""
         return self.add_many([record])[0]
@@ -81,7 +92,7 @@ class CrystalDatabase:
         """Record ids (``uid``) already stored."""
         if not self.path.exists():
             return set()
-        return {str(row.get("uid", "")) for row in self._db.select(include_data=False)}
+        return {_from_db_string(row.get("uid", "")) for row in self._db.select(include_data=False)}
 
     def __iter__(self) -> Iterator[CrystalRecord]:
         return self.select()
@@ -94,14 +105,25 @@ class CrystalDatabase:
             yield record_from_row(row)
 
 
-def _db_string(value: str) -> str | int:
-    """ase.db refuses strings that read as numbers: store ``"18517"`` as 18517 (read back with ``str``) and
-    quote other numeric-looking strings (``"1e3"`` becomes ``"'1e3'"``)."""
+def _db_string(value: str) -> str:
+    """ase.db refuses strings that read as numbers: store ``"18517"`` quoted (``"'18517'"``)."""
     try:
         float(value)
     except ValueError:
         return value
-    return int(value) if value.isdigit() and str(int(value)) == value else f"'{value}'"
+    return f"'{value}'"
+
+
+def _from_db_string(value: Any) -> str:
+    """Inverse of :func:`_db_string`."""
+    text = str(value)
+    if len(text) > 2 and text[0] == text[-1] == "'":
+        try:
+            float(text[1:-1])
+            return text[1:-1]
+        except ValueError:
+            pass
+    return text
 
 
 def _key_values(record: CrystalRecord) -> dict[str, Any]:
@@ -139,7 +161,7 @@ def record_from_row(row: Any, source: str = "") -> CrystalRecord:
         structure=to_structure(row.toatoms()),
         energy_per_atom=energy,
         formation_energy_per_atom=e_form,
-        source=str(pairs.pop("source", source)),
-        id=str(pairs.pop("uid", f"{source}:{row.id}" if source else row.id)),
-        info={k: v for k, v in pairs.items() if k != "reduced_formula"},
+        source=_from_db_string(pairs.pop("source", source)),
+        id=_from_db_string(pairs.pop("uid", f"{source}:{row.id}" if source else row.id)),
+        info={k: _from_db_string(v) if isinstance(v, str) else v for k, v in pairs.items() if k != "reduced_formula"},
     )
