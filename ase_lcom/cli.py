@@ -144,6 +144,29 @@ def _cmd_data_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_cdvae(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from ase_lcom.data.readers import read_records
+    from ase_lcom.data.splits import split_by_composition
+    from ase_lcom.models.cdvae import CDVAEConfig
+    from ase_lcom.training.cdvae import TrainConfig, train_cdvae
+
+    splits = split_by_composition(read_records(args.data), (0.8, 0.1, 0.1), seed=args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "split.json").write_text(json.dumps({k: sorted({r.formula for r in v}) for k, v in splits.items()}))
+    base = CDVAEConfig(beta=args.beta)
+    sizes = {"hidden": args.hidden, "latent_dim": args.latent_dim}
+    config = replace(base, encoder=replace(base.encoder, **sizes), decoder=replace(base.decoder, **sizes))
+    best = train_cdvae([r.structure for r in splits["train"]], [r.structure for r in splits["val"]], out, config,
+                       TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                                   device=args.device), progress=not args.quiet)
+    print(f"best checkpoint: {best} (train {len(splits['train'])}, val {len(splits['val'])}, "
+          f"test {len(splits['test'])} structures; split by composition in {out / 'split.json'})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Crystal structure prediction for ASE and pymatgen.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -193,6 +216,21 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--plot", help="write a PNG with the distributions")
     summary.add_argument("--json", help="write the statistics as JSON")
     summary.set_defaults(func=_cmd_data_summary)
+
+    train = sub.add_parser("train", help="train models").add_subparsers(dest="model", required=True, metavar="MODEL")
+    cdvae = train.add_parser("cdvae", help="train a CD-VAE on a dataset (rerun with the same --out to resume)")
+    cdvae.add_argument("--data", required=True, help="dataset file (ASE db, extxyz, CDVAE csv, ...)")
+    cdvae.add_argument("--out", required=True, help="checkpoint directory")
+    cdvae.add_argument("--epochs", type=int, default=100)
+    cdvae.add_argument("--batch-size", type=int, default=64)
+    cdvae.add_argument("--lr", type=float, default=1e-3)
+    cdvae.add_argument("--beta", type=float, default=0.01, help="KL weight")
+    cdvae.add_argument("--hidden", type=int, default=128)
+    cdvae.add_argument("--latent-dim", type=int, default=256)
+    cdvae.add_argument("--seed", type=int, default=0)
+    cdvae.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    cdvae.add_argument("-q", "--quiet", action="store_true")
+    cdvae.set_defaults(func=_cmd_train_cdvae)
 
     listing = sub.add_parser("list", help="list installed calculators and predictors")
     listing.set_defaults(func=_cmd_list)

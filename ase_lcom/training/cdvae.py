@@ -1,0 +1,136 @@
+"""Training the CD-VAE: Adam, gradient clipping, per-epoch validation, resumable checkpoints.
+
+``out_dir/last.pt`` is written after every epoch (atomically) and ``out_dir/best.pt`` whenever the validation
+loss improves; rerunning with the same ``out_dir`` continues from ``last.pt``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from pymatgen.core import Structure
+
+from ase_lcom.models.cdvae import CDVAE, CDVAEConfig
+from ase_lcom.models.decoder import LatticeHead
+from ase_lcom.structure import CrystalBatch
+from ase_lcom.training.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+
+CHECKPOINT_KIND = "cdvae"
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (stored in the checkpoint next to the model's)."""
+
+    epochs: int = 100
+    batch_size: int = 64
+    lr: float = 1e-3
+    grad_clip: float = 1.0
+    seed: int = 0
+    device: str = "cpu"
+
+
+def _batches(structures: Sequence[Structure], size: int, rng: np.random.Generator | None) -> list[CrystalBatch]:
+    order = rng.permutation(len(structures)) if rng is not None else np.arange(len(structures))
+    return [CrystalBatch.from_structures([structures[i] for i in order[k:k + size]], niggli=False,
+                                         dtype=torch.float32) for k in range(0, len(order), size)]
+
+
+def _mean_losses(model: CDVAE, batches: list[CrystalBatch], device: str, seed: int) -> dict[str, float]:
+    model.eval()
+    generator = torch.Generator().manual_seed(seed)
+    totals: dict[str, float] = {}
+    with torch.no_grad():
+        for batch in batches:
+            for key, value in model.loss(batch.to(device), generator).items():
+                totals[key] = totals.get(key, 0.0) + float(value) * batch.num_crystals
+    count = sum(b.num_crystals for b in batches)
+    return {key: value / count for key, value in totals.items()}
+
+
+def load_cdvae(path: str | os.PathLike) -> tuple[CDVAE, dict[str, Any]]:
+    """A trained CD-VAE (eval mode) and its checkpoint content (config, history, ...)."""
+    content = load_checkpoint(path, CHECKPOINT_KIND)
+    try:
+        model = CDVAE(CDVAEConfig.from_dict(content["config"]))
+        model.load_state_dict(content["model"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(f"{path} does not match the CD-VAE architecture: {exc}") from exc
+    return model.eval(), content
+
+
+def train_cdvae(
+    train: Sequence[Structure],
+    val: Sequence[Structure],
+    out_dir: str | os.PathLike,
+    model_config: CDVAEConfig | None = None,
+    train_config: TrainConfig | None = None,
+    progress: bool = True,
+) -> Path:
+    """Train (or continue training) a CD-VAE; returns the path of the best checkpoint.
+
+    Parameters
+    ----------
+    train, val
+        Structures (Niggli-reduced here); a split by composition is the caller's job.
+    out_dir
+        Checkpoint directory; an existing ``last.pt`` there is resumed (its configs win).
+    """
+    from tqdm.auto import tqdm
+
+    out_dir = Path(out_dir)
+    last = out_dir / "last.pt"
+    tcfg = train_config or TrainConfig()
+    if last.exists():
+        model, state = load_cdvae(last)
+        tcfg = TrainConfig(**{**state["train_config"], "epochs": tcfg.epochs})
+    else:
+        torch.manual_seed(tcfg.seed)
+        model, state = CDVAE(model_config or CDVAEConfig()), {"epoch": 0, "history": [], "best": float("inf")}
+    if not train or not val:
+        raise CheckpointError("training needs at least one training and one validation structure")
+    train = [s.get_reduced_structure() for s in train]
+    val = [s.get_reduced_structure() for s in val]
+    if state["epoch"] == 0:
+        full = CrystalBatch.from_structures(train, niggli=False)
+        model.lattice_head.fit_scaler(LatticeHead.parameters_of(*full.lattice_params(), full.num_atoms).float())
+    model.to(tcfg.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
+    if "optimizer" in state:
+        optimizer.load_state_dict(state["optimizer"])
+    rng = np.random.default_rng(tcfg.seed + state["epoch"])
+    val_batches = _batches(val, tcfg.batch_size, None)
+    bar = tqdm(range(state["epoch"], tcfg.epochs), desc="train cdvae", unit="epoch", disable=not progress)
+    for epoch in bar:
+        start = time.perf_counter()
+        model.train()
+        generator = torch.Generator().manual_seed(tcfg.seed * 100_003 + epoch)
+        train_losses = []
+        for batch in _batches(train, tcfg.batch_size, rng):
+            losses = model.loss(batch.to(tcfg.device), generator)
+            optimizer.zero_grad()
+            losses["total"].backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
+            optimizer.step()
+            train_losses.append(float(losses["total"]))
+        val_losses = _mean_losses(model, val_batches, tcfg.device, tcfg.seed)
+        record = {"epoch": epoch + 1, "train_total": float(np.mean(train_losses)), "seconds": time.perf_counter() - start,
+                  **{f"val_{k}": v for k, v in val_losses.items()}}
+        state["history"].append(record)
+        state["epoch"] = epoch + 1
+        content = {"format": CHECKPOINT_KIND, "config": model.cfg.to_dict(), "train_config": asdict(tcfg),
+                   "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": state["epoch"],
+                   "history": state["history"], "best": min(state["best"], val_losses["total"])}
+        if val_losses["total"] < state["best"]:
+            state["best"] = val_losses["total"]
+            save_checkpoint(content, out_dir / "best.pt")
+        save_checkpoint(content, last)
+        bar.set_postfix(train=f"{record['train_total']:.3f}", val=f"{val_losses['total']:.3f}")
+    return out_dir / "best.pt"
