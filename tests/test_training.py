@@ -123,3 +123,29 @@ def test_reconstruction_match_rates_count_identity_and_reject_a_wrong_phase(pero
     torch.manual_seed(0)
     decoded = reconstruct(CDVAE(TINY).eval(), train[:2], num_levels=2, steps_per_level=1)
     assert [s.composition for s in decoded] == [s.composition for s in train[:2]]
+
+
+def test_cdvae_reconstruction_transformation_and_prior_sampling(perovskites, tmp_path):
+    from pymatgen.alchemy.materials import TransformedStructure
+
+    from ase_lcom.transformations import CDVAEReconstruction, sample_from_prior
+
+    train, val = perovskites
+    best = train_cdvae(train, val, tmp_path, TINY, TrainConfig(epochs=1, batch_size=10), progress=False)
+    transformation = CDVAEReconstruction(best, n_samples=3, num_levels=2, steps_per_level=1)
+    ranked = transformation.apply_transformation(train[0], return_ranked_list=True)
+    assert len(ranked) == 3 and transformation.is_one_to_many
+    assert all(item["structure"].composition == train[0].composition for item in ranked)
+    rms = [item["rms_dist"] for item in ranked]
+    assert rms == sorted(rms, key=lambda r: float("inf") if r is None else r)
+    again = CDVAEReconstruction.from_dict(transformation.as_dict())
+    assert again.as_dict() == transformation.as_dict()
+    transformed = TransformedStructure(train[0], [])
+    transformed.append_transformation(again, return_alternatives=False)
+    assert transformed.final_structure.composition == train[0].composition
+
+    model, _ = load_cdvae(best)
+    samples = sample_from_prior(model, "CaTiO3", z=2, n_samples=2, num_levels=2, steps_per_level=1)
+    assert [len(s) for s in samples] == [10, 10] and samples[0].composition.reduced_formula == "CaTiO3"
+    with pytest.raises(CheckpointError, match="no default CD-VAE ships yet"):
+        CDVAEReconstruction().apply_transformation(train[0])
