@@ -140,6 +140,9 @@ def test_generator_refuses_other_settings_and_survives_a_cut_log_line(tmp_path):
     with pytest.raises(DataError, match="other generation settings.*fmax 0.05 -> 0.01"):
         generate(tmp_path / "s.db", ["Cu"], GenerationSettings(calculator="emt", n_random=1, max_atoms=2, fmax=0.01),
                  workers=1, progress=False)
+    more = generate(tmp_path / "s.db", ["Cu"], GenerationSettings(calculator="emt", n_random=2, max_atoms=2),
+                    workers=1, progress=False)  # more random cells: only new tasks run
+    assert more.already_done == more.planned - 1 and sum(more.counts.values()) == 1
     log = TaskLog(tmp_path / "cut.jsonl")
     log.path.write_text('{"uid": "a", "status": "duplicate"}\n{"uid": "b", "sta')
     log.append("c", "failed")

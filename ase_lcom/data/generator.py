@@ -223,7 +223,8 @@ def generate(
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     database = CrystalDatabase(db_path)
-    database.check_settings("generation", asdict(settings))
+    # n_random may grow between runs (it only adds tasks); everything else defines what a task computes
+    database.check_settings("generation", {k: v for k, v in asdict(settings).items() if k != "n_random"})
     log = TaskLog(db_path.with_name(db_path.name + ".tasks.jsonl"))
     excluded = {Composition(f).reduced_formula for f in exclude_compositions}
     tasks = [t for t in plan_tasks(compositions, settings, skip_prototypes) if t.formula not in excluded]
