@@ -27,6 +27,9 @@ class DecoderConfig(EncoderConfig):
     """Denoiser sizes (shared field names with the encoder) and the noise schedule."""
 
     num_blocks: int = 3
+    max_neighbors: int = 12
+    """Fewer than the encoder's 20: triplets grow with its square and the denoiser runs at every Langevin step
+    (benchmarks/decode_speed.py: 16 x 12-atom candidates, 0.73 s per call with 20, 0.26 s with 12, loaded CPU)."""
     sigma_begin: float = 5.0
     """Largest coordinate noise, Angstrom."""
     sigma_end: float = 0.01
