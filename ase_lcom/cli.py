@@ -65,16 +65,16 @@ def _cmd_relax(args: argparse.Namespace) -> int:
     status = f"converged in {result.steps} steps" if result.converged else f"NOT converged after {result.steps} steps"
     line = f"{result.structure.composition.reduced_formula}: E = {result.energy_per_atom:.4f} eV/atom"
     if args.formation:
-        line += f", E_f = {_formation(args, result.structure, result.energy_per_atom):.4f} eV/atom"
+        e_form = _references(args).formation_energy_per_atom(result.structure, result.energy_per_atom)
+        line += f", E_f = {e_form:.4f} eV/atom"
     print(f"{line} ({len(result.structure)} atoms, {status}, max force {result.max_force:.3f} eV/A) -> {out}")
     return 0
 
 
-def _formation(args: argparse.Namespace, structure: Any, energy: float) -> float:
+def _references(args: argparse.Namespace) -> Any:
     from ase_lcom.calculators import ReferenceEnergies
 
-    references = ReferenceEnergies(args.calculator, **_calculator_options(args.option))
-    return references.formation_energy_per_atom(structure, energy)
+    return ReferenceEnergies(args.calculator, **_calculator_options(args.option))
 
 
 def _cmd_energy(args: argparse.Namespace) -> int:
@@ -85,11 +85,12 @@ def _cmd_energy(args: argparse.Namespace) -> int:
 
     structures = read_structures(args.file)
     calculator = get_calculator(args.calculator, **_calculator_options(args.option))
+    references = _references(args) if args.formation else None
     for i, structure in enumerate(tqdm(structures, desc="energy", disable=len(structures) < 2 or args.quiet)):
         energy = energy_per_atom(structure, calculator)
         line = f"{structure.composition.reduced_formula}: E = {energy:.4f} eV/atom"
-        if args.formation:
-            line += f", E_f = {_formation(args, structure, energy):.4f} eV/atom"
+        if references is not None:
+            line += f", E_f = {references.formation_energy_per_atom(structure, energy):.4f} eV/atom"
         prefix = f"[{i}] " if len(structures) > 1 else ""
         print(f"{prefix}{line} ({len(structure)} atoms)")
     return 0
