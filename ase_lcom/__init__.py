@@ -2,7 +2,9 @@
 
 Public API (imported lazily, so ``import ase_lcom`` stays fast)::
 
-    from ase_lcom import parse_formula, get_calculator, relax, ReferenceEnergies
+    from ase_lcom import LCOMPredictor, LCOM, LCOMTransformation, parse_formula, get_calculator, relax
+
+    LCOMPredictor().predict("ZnO")  # the shipped default model, offline
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ _EXPORTS = {
     "StructurePredictor": "ase_lcom.predictors",
     "available_predictors": "ase_lcom.predictors",
     "load_predictor": "ase_lcom.predictors",
+    "LCOMPredictor": "ase_lcom.lcom.predictor",
+    "SLPredictor": "ase_lcom.lcom.predictor",
+    "CDVAEPredictor": "ase_lcom.lcom.predictor",
+    "LCOMModel": "ase_lcom.lcom.model",
+    "LCOM": "ase_lcom.lcom.dynamics",
+    "LCOMTransformation": "ase_lcom.transformations",
+    "CDVAEReconstruction": "ase_lcom.transformations",
 }
 
 __all__ = ["__version__", *_EXPORTS]

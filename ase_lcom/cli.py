@@ -168,6 +168,76 @@ def _cmd_train_cdvae(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_lcom(args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    from ase_lcom.data.readers import read_records
+    from ase_lcom.training.lcom import build_lcom_model
+    from ase_lcom.training.surrogate import COMsConfig
+
+    options = {f.name: getattr(args, f.name) for f in fields(COMsConfig) if getattr(args, f.name, None) is not None}
+    records = list(read_records(args.data))
+    work = Path(args.work_dir or Path(args.out).with_suffix(".work"))
+    card = {"data": str(args.data), "cdvae_checkpoint": str(args.cdvae),
+            "command": " ".join([PROG, *sys.argv[1:]]) if sys.argv else PROG}
+    model = build_lcom_model(args.cdvae, records, args.out, work, COMsConfig(**options), card, progress=not args.quiet)
+    print(model.describe())
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import time
+
+    from ase_lcom.predictors import load_predictor
+    from ase_lcom.structure import parse_formula, write_structure
+
+    parse_formula(args.formula)
+    start = time.perf_counter()
+    kwargs: dict[str, Any] = {"model": args.model} if args.model else {}
+    predictor = load_predictor(args.predictor, **kwargs)
+    loaded = time.perf_counter()
+    candidates = predictor.predict_candidates(args.formula, z=args.z, n_candidates=args.n_candidates,
+                                              seed=args.seed, relax=args.relax, steps=args.steps)
+    done = time.perf_counter()
+    print(f"{args.predictor} prediction for {args.formula}: {len(candidates)} candidates "
+          f"(model load {loaded - start:.1f} s, prediction {done - loaded:.1f} s)")
+    header = f"{'rank':>4}  {'formula':<10} {'atoms':>5}  {'space group':<12} {'E_f pred':>9}"
+    print(header + ("  E_f relaxed" if args.relax else "") + "  (eV/atom)")
+    for rank, c in enumerate(candidates, 1):
+        line = (f"{rank:>4}  {c.structure.composition.reduced_formula:<10} {len(c.structure):>5}  "
+                f"{c.info.get('spacegroup', '?'):<12} {c.energy_per_atom:>9.3f}")
+        if c.validated_energy_per_atom is not None:
+            line += f"  {c.validated_energy_per_atom:>11.3f}"
+        print(line)
+    output = args.output or f"{parse_formula(args.formula).reduced_formula}_{args.predictor}.cif"
+    write_structure(candidates[0].structure, output)
+    print(f"best candidate written to {output}")
+    if args.plot:
+        _plot_traces(candidates, args.plot, f"{args.predictor}: {args.formula}")
+        print(f"optimisation plot written to {args.plot}")
+    return 0
+
+
+def _plot_traces(candidates: Sequence[Any], path: str, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for rank, c in enumerate(candidates, 1):
+        trace = c.info.get("trace") or []
+        ax.plot(range(len(trace)), trace, lw=1.5 if rank == 1 else 0.8, alpha=1.0 if rank == 1 else 0.5,
+                label="best" if rank == 1 else None)
+    ax.set_xlabel("latent gradient step")
+    ax.set_ylabel("surrogate E_f (eV/atom)")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Crystal structure prediction for ASE and pymatgen.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -232,6 +302,35 @@ def build_parser() -> argparse.ArgumentParser:
     cdvae.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     cdvae.add_argument("-q", "--quiet", action="store_true")
     cdvae.set_defaults(func=_cmd_train_cdvae)
+
+    lcom = train.add_parser("lcom", help="encode a dataset with a trained CD-VAE and train the COMs and SL "
+                            "surrogates into an LCOM model bundle (resumable through --work-dir)")
+    lcom.add_argument("--cdvae", required=True, help="CD-VAE checkpoint (best.pt of `ase-lcom train cdvae`)")
+    lcom.add_argument("--data", required=True, help="dataset with formation energies (ASE db, extxyz, ...)")
+    lcom.add_argument("--out", required=True, help="bundle file to write (.pt)")
+    lcom.add_argument("--work-dir", help="intermediate files (default: OUT with suffix .work)")
+    lcom.add_argument("--epochs", type=int)
+    lcom.add_argument("--batch-size", type=int)
+    lcom.add_argument("--lr", type=float)
+    lcom.add_argument("--tau", type=float, help="overestimation limit of the conservative term (default 1.0)")
+    lcom.add_argument("--steps", type=int, help="latent gradient steps, adversarial and at prediction (default 50)")
+    lcom.add_argument("--step-lr", type=float, help="latent step size")
+    lcom.add_argument("--seed", type=int)
+    lcom.add_argument("-q", "--quiet", action="store_true")
+    lcom.set_defaults(func=_cmd_train_lcom)
+
+    predict = sub.add_parser("predict", help="predict the crystal structure of a formula")
+    predict.add_argument("formula", help="chemical formula, e.g. ZnO, SrTiO3, Mg2SiO4")
+    predict.add_argument("--z", type=int, help="formula units per cell (default: try several and rank)")
+    predict.add_argument("--n-candidates", "-k", type=int, default=8, help="crystals decoded (default 8)")
+    predict.add_argument("--steps", type=int, help="latent gradient steps (default: the model's)")
+    predict.add_argument("--relax", action="store_true", help="relax candidates with CHGNet and re-rank")
+    predict.add_argument("--predictor", "-p", default="lcom", help="lcom (default), sl, cdvae, or any installed")
+    predict.add_argument("--model", help="LCOM model bundle (default: the shipped model)")
+    predict.add_argument("--seed", type=int, default=0)
+    predict.add_argument("-o", "--output", help="output file, any ase.io format (default FORMULA_PREDICTOR.cif)")
+    predict.add_argument("--plot", help="PNG of the surrogate energy along the latent optimisation")
+    predict.set_defaults(func=_cmd_predict)
 
     listing = sub.add_parser("list", help="list installed calculators and predictors")
     listing.set_defaults(func=_cmd_list)

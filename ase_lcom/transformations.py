@@ -1,7 +1,9 @@
-"""pymatgen transformations and structure-level adapters around the CD-VAE.
+"""pymatgen transformations and structure-level adapters around the CD-VAE and LCOM.
 
 ``CDVAEReconstruction`` is a one-to-many transformation (encode a structure, decode several samples, ranked by
-how closely they reproduce the input); ``sample_from_prior`` draws crystals of a composition from N(0, I).
+how closely they reproduce the input); ``sample_from_prior`` draws crystals of a composition from N(0, I);
+``LCOMTransformation`` predicts the structure of a structure's composition, seeded by the structure itself,
+for use in ``StandardTransmuter`` pipelines.
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ from pymatgen.transformations.transformation_abc import AbstractTransformation
 
 from ase_lcom.models.cdvae import CDVAE
 from ase_lcom.structure import CrystalBatch, FormulaLike, cell_composition
-from ase_lcom.training.checkpoints import CheckpointError
 
 
 def _load_model(checkpoint: str | os.PathLike | None) -> CDVAE:
+    """A CD-VAE checkpoint, or the CD-VAE of the shipped default LCOM model when ``checkpoint`` is None."""
+    from ase_lcom.lcom.model import cached_model
     from ase_lcom.training.cdvae import load_cdvae
 
     if checkpoint is None:
-        raise CheckpointError("no default CD-VAE ships yet: pass checkpoint='path/to/best.pt' "
-                              "(train one with `ase-lcom train cdvae`)")
+        return cached_model(None).cdvae
     return load_cdvae(checkpoint)[0]
 
 
@@ -54,7 +56,7 @@ class CDVAEReconstruction(AbstractTransformation):
     Parameters
     ----------
     checkpoint
-        A CD-VAE checkpoint (``best.pt`` of ``ase-lcom train cdvae``).
+        A CD-VAE checkpoint (``best.pt`` of ``ase-lcom train cdvae``); default: the shipped model's CD-VAE.
     n_samples
         Reconstructions per structure; with ``return_ranked_list`` all are returned, best first (smallest
         StructureMatcher RMS displacement from the input, unmatched ones last).
@@ -113,4 +115,66 @@ class CDVAEReconstruction(AbstractTransformation):
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CDVAEReconstruction:
+        return cls(**{k: v for k, v in d.items() if not k.startswith("@")})
+
+
+class LCOMTransformation(AbstractTransformation):
+    """Predict the structure of the input's composition with a latent predictor, seeded by the input.
+
+    The input's composition and cell size (formula units) are kept; its latent joins the seed bank's seeds.
+    One-to-many: ``return_ranked_list=k`` gives the best ``k`` as ``{"structure", "energy_per_atom",
+    "spacegroup"}`` dicts, lowest surrogate (or, with ``relax``, validated) energy first.
+
+    Parameters
+    ----------
+    model
+        Path to an LCOM bundle; ``None`` for the shipped default.
+    predictor
+        ``"lcom"``, ``"sl"`` or ``"cdvae"``.
+    n_candidates, steps, seed, relax
+        Passed to :meth:`LatentPredictor.predict_candidates`.
+    """
+
+    def __init__(self, model: str | os.PathLike | None = None, predictor: str = "lcom", n_candidates: int = 8,
+                 steps: int | None = None, seed: int = 0, relax: bool = False) -> None:
+        self.model = None if model is None else str(model)
+        self.predictor = predictor
+        self.n_candidates = n_candidates
+        self.steps = steps
+        self.seed = seed
+        self.relax = relax
+
+    def apply_transformation(self, structure: Structure, return_ranked_list: bool | int = False) -> Any:
+        from ase_lcom.lcom.predictor import CDVAEPredictor, LCOMPredictor, SLPredictor
+
+        classes = {"lcom": LCOMPredictor, "sl": SLPredictor, "cdvae": CDVAEPredictor}
+        if self.predictor not in classes:
+            raise ValueError(f"unknown latent predictor {self.predictor!r}; choose from {', '.join(classes)}")
+        composition = structure.composition
+        units = int(round(composition.num_atoms / composition.reduced_composition.num_atoms))
+        candidates = classes[self.predictor](self.model).predict_candidates(
+            composition.reduced_formula, z=units, n_candidates=self.n_candidates, seed=self.seed, relax=self.relax,
+            steps=self.steps, seed_structures=[structure])
+        if not return_ranked_list:
+            return candidates[0].structure
+        ranked = [{"structure": c.structure, "spacegroup": c.info["spacegroup"],
+                   "energy_per_atom": c.validated_energy_per_atom if self.relax else c.energy_per_atom}
+                  for c in candidates]
+        return ranked if return_ranked_list is True else ranked[: int(return_ranked_list)]
+
+    @property
+    def inverse(self) -> None:
+        return None
+
+    @property
+    def is_one_to_many(self) -> bool:
+        return True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"@module": type(self).__module__, "@class": type(self).__name__, "model": self.model,
+                "predictor": self.predictor, "n_candidates": self.n_candidates, "steps": self.steps,
+                "seed": self.seed, "relax": self.relax}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LCOMTransformation:
         return cls(**{k: v for k, v in d.items() if not k.startswith("@")})

@@ -147,5 +147,5 @@ def test_cdvae_reconstruction_transformation_and_prior_sampling(perovskites, tmp
     model, _ = load_cdvae(best)
     samples = sample_from_prior(model, "CaTiO3", z=2, n_samples=2, num_levels=2, steps_per_level=1)
     assert [len(s) for s in samples] == [10, 10] and samples[0].composition.reduced_formula == "CaTiO3"
-    with pytest.raises(CheckpointError, match="no default CD-VAE ships yet"):
-        CDVAEReconstruction().apply_transformation(train[0])
+    with pytest.raises(CheckpointError, match="CD-VAE checkpoint|not found"):
+        CDVAEReconstruction(tmp_path / "nowhere.pt").apply_transformation(train[0])

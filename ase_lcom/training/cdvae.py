@@ -119,7 +119,7 @@ def train_cdvae(
             losses["total"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
             optimizer.step()
-            train_losses.append(float(losses["total"]))
+            train_losses.append(float(losses["total"].detach()))
         val_losses = _mean_losses(model, val_batches, tcfg.device, tcfg.seed)
         record = {"epoch": epoch + 1, "train_total": float(np.mean(train_losses)), "seconds": time.perf_counter() - start,
                   **{f"val_{k}": v for k, v in val_losses.items()}}

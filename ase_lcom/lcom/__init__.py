@@ -1,0 +1,1 @@
+"""LCOM: latent conservative objective models (bundle, predictors, ASE dynamics)."""

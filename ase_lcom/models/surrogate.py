@@ -1,0 +1,80 @@
+"""The latent energy surrogate of LCOM: an MLP from (latent vector, composition) to formation energy per atom.
+
+The network works on standardised energies (``energy_mean``/``energy_std`` are buffers fitted on the
+training set); :meth:`EnergySurrogate.forward` returns eV/atom, :meth:`EnergySurrogate.standardized` the
+network's own scale, on which the conservative regulariser and its limit ``tau`` are defined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from ase_lcom.structure import MAX_ATOMIC_NUMBER
+
+
+@dataclass
+class SurrogateConfig:
+    """Hyperparameters of :class:`EnergySurrogate` (stored in checkpoints)."""
+
+    latent_dim: int = 256
+    hidden: int = 1024
+    num_layers: int = 2
+    negative_slope: float = 0.2
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class EnergySurrogate(nn.Module):
+    """``E(z, c)``: hidden leaky-ReLU layers over the latent ``z`` concatenated with the composition ``c``."""
+
+    def __init__(self, cfg: SurrogateConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg = cfg or SurrogateConfig()
+        layers: list[nn.Module] = []
+        width = cfg.latent_dim + MAX_ATOMIC_NUMBER
+        for _ in range(cfg.num_layers):
+            layers += [nn.Linear(width, cfg.hidden), nn.LeakyReLU(cfg.negative_slope)]
+            width = cfg.hidden
+        layers.append(nn.Linear(width, 1))
+        self.mlp = nn.Sequential(*layers)
+        self.register_buffer("energy_mean", torch.zeros(()))
+        self.register_buffer("energy_std", torch.ones(()))
+
+    def fit_scaler(self, energies: torch.Tensor) -> None:
+        """Standardise on these training energies (eV/atom)."""
+        self.energy_mean.fill_(float(energies.mean()))
+        self.energy_std.fill_(float(energies.std().clamp(min=1e-3)) if energies.numel() > 1 else 1.0)
+
+    def standardized(self, z: torch.Tensor, composition: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` energies in units of the training set's standard deviation, centred on its mean."""
+        return self.mlp(torch.cat([z, composition.to(z.dtype)], dim=-1)).squeeze(-1)
+
+    def forward(self, z: torch.Tensor, composition: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` formation energies per atom (eV/atom)."""
+        return self.standardized(z, composition) * self.energy_std + self.energy_mean
+
+
+def descend(
+    surrogate: EnergySurrogate, z: torch.Tensor, composition: torch.Tensor, steps: int, lr: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``steps`` plain gradient-descent steps ``z <- z - lr * dE/dz`` on the standardised surrogate energy.
+
+    The optimiser of LCOM (paper eq. 5): the same routine mines adversarial latents during conservative
+    training and optimises latents at prediction time. Returns the final latents (detached) and the
+    ``(steps + 1, B)`` standardised energies along the way.
+    """
+    z = z.detach().clone().requires_grad_(True)
+    trace = []
+    for _ in range(steps):
+        energy = surrogate.standardized(z, composition)
+        (grad,) = torch.autograd.grad(energy.sum(), z)
+        trace.append(energy.detach())
+        z = (z - lr * grad).detach().requires_grad_(True)
+    with torch.no_grad():
+        trace.append(surrogate.standardized(z, composition))
+    return z.detach(), torch.stack(trace)

@@ -1,0 +1,1 @@
+"""Shipped model bundles (see MODEL_CARD.md)."""

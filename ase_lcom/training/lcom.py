@@ -1,0 +1,100 @@
+"""Building an LCOM model bundle from a trained CD-VAE and a dataset (``ase-lcom train lcom``).
+
+Stages, each kept on disk in ``work_dir`` so an interrupted build resumes where it stopped:
+
+1. ``latents.pt``: latent means of every dataset structure with a formation energy;
+2. ``surrogate-coms.pt`` and ``surrogate-sl.pt``: the conservative and the plain surrogate;
+3. the bundle itself (``out``), with a card recording data, settings, timings and validation errors.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from pymatgen.core import Composition
+
+from ase_lcom.lcom.model import LCOMModel, SeedBank, composition_tensor
+from ase_lcom.training.cdvae import load_cdvae
+from ase_lcom.training.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from ase_lcom.training.surrogate import (
+    COMsConfig,
+    surrogate_content,
+    surrogate_from_content,
+    train_surrogate,
+)
+
+
+def encode_records(model: LCOMModel, records: list[Any], batch_size: int = 64, progress: bool = True) -> SeedBank:
+    """Latent means, formulas, sizes and formation energies of dataset records."""
+    from tqdm.auto import tqdm
+
+    kept = [r for r in records if r.formation_energy_per_atom is not None]
+    if not kept:
+        raise CheckpointError("no record has a formation energy: the surrogate has nothing to learn from")
+    parts = []
+    for k in tqdm(range(0, len(kept), batch_size), desc="encode dataset", unit="batch", disable=not progress):
+        parts.append(model.encode([r.structure for r in kept[k:k + batch_size]], batch_size))
+    return SeedBank(torch.cat(parts), [r.structure.composition.reduced_formula for r in kept],
+                    torch.tensor([len(r.structure) for r in kept]),
+                    torch.tensor([float(r.formation_energy_per_atom) for r in kept]))
+
+
+def build_lcom_model(
+    cdvae_checkpoint: str | os.PathLike,
+    records: list[Any],
+    out: str | os.PathLike,
+    work_dir: str | os.PathLike,
+    config: COMsConfig | None = None,
+    card: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> LCOMModel:
+    """Encode the data, train the COMs and SL surrogates (same settings but alpha = 0) and save the bundle."""
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    cdvae, cdvae_content = load_cdvae(cdvae_checkpoint)
+    model = LCOMModel(cdvae, {}, SeedBank(torch.zeros(0, 1), [], torch.zeros(0), torch.zeros(0)))
+    latents_path = work / "latents.pt"
+    timings: dict[str, float] = {}
+    if latents_path.exists():
+        model.seeds = SeedBank.from_content(load_checkpoint(latents_path, "latents"))
+    else:
+        start = time.perf_counter()
+        model.seeds = encode_records(model, records, progress=progress)
+        timings["encode_seconds"] = time.perf_counter() - start
+        save_checkpoint({"format": "latents", **model.seeds.to_content()}, latents_path)
+    seeds = model.seeds
+    compositions = composition_tensor([Composition(f) for f in seeds.formulas])
+    base = config or COMsConfig()
+    contents: dict[str, dict[str, Any]] = {}
+    for name, cfg in (("coms", replace(base, conservative=True)), ("sl", replace(base, conservative=False))):
+        path = work / f"surrogate-{name}.pt"
+        if path.exists():
+            contents[name] = load_checkpoint(path, "surrogate")
+        else:
+            start = time.perf_counter()
+            surrogate, run = train_surrogate(seeds.latents, compositions, seeds.energies, cfg, progress=progress,
+                                             desc=f"train {name} surrogate")
+            run["seconds"] = time.perf_counter() - start
+            contents[name] = surrogate_content(surrogate, run)
+            save_checkpoint(contents[name], path)
+        model.surrogates[name] = surrogate_from_content(contents[name], str(path))
+    history = cdvae_content.get("history", [])
+    model.card = {
+        **(card or {}),
+        "structures": len(seeds.formulas),
+        "compositions": len(set(seeds.formulas)),
+        "cdvae_epochs": cdvae_content.get("epoch"),
+        "cdvae_train_seconds": float(sum(h.get("seconds", 0.0) for h in history)),
+        "cdvae_val_losses": history[-1] if history else {},
+        "surrogates": {name: {"seconds": part.get("seconds"), "config": part["config"],
+                              "final": part["history"][-1] if part["history"] else {}}
+                       for name, part in contents.items()},
+        **timings,
+    }
+    model.save(out, contents)
+    return LCOMModel.load(out)

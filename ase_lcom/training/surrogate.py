@@ -1,0 +1,143 @@
+"""Training the latent energy surrogate: plain supervised (SL) or conservative (COMs, Trabucco et al. 2021).
+
+Conservative training interleaves two steps per batch:
+
+1. mine adversarial latents ``z+`` by running the prediction-time optimiser (:func:`descend`, the same number
+   of steps and step size) on the current model, starting from the batch's data latents;
+2. minimise ``MSE(E(z), y) + alpha * (mean E(z) - mean E(z+))``: the regulariser pushes the energy of
+   ``z+`` up and that of the data down (energies are standardised, so the gap is in training-set std units).
+
+``alpha`` is a Lagrange multiplier, ``alpha = exp(log_alpha)``, updated by gradient descent on
+``alpha * (tau - gap)``: it grows while the adversarial latents are predicted more than ``tau`` below the data
+(the overestimation limit) and shrinks otherwise. ``conservative=False`` gives the SL baseline (alpha = 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ase_lcom.models.surrogate import EnergySurrogate, SurrogateConfig, descend
+from ase_lcom.training.checkpoints import CheckpointError, load_checkpoint
+
+CHECKPOINT_KIND = "surrogate"
+
+
+@dataclass
+class COMsConfig:
+    """Surrogate training settings; ``steps``/``step_lr`` are also the prediction-time optimiser's defaults."""
+
+    conservative: bool = True
+    epochs: int = 200
+    batch_size: int = 128
+    lr: float = 3e-4
+    tau: float = 1.0
+    alpha_init: float = 1.0
+    alpha_lr: float = 0.01
+    steps: int = 50
+    step_lr: float = 0.05
+    val_fraction: float = 0.1
+    seed: int = 0
+
+
+def coms_losses(
+    model: EnergySurrogate,
+    z: torch.Tensor,
+    composition: torch.Tensor,
+    target: torch.Tensor,
+    cfg: COMsConfig,
+    log_alpha: torch.Tensor | None,
+) -> dict[str, torch.Tensor]:
+    """Loss terms for one batch; ``target`` is standardised. ``total`` trains the model, ``alpha_loss`` alpha."""
+    prediction = model.standardized(z, composition)
+    mse = torch.mean((prediction - target) ** 2)
+    if not cfg.conservative or log_alpha is None:
+        zero = torch.zeros((), dtype=z.dtype)
+        return {"total": mse, "mse": mse, "gap": zero, "alpha": zero, "alpha_loss": zero}
+    adversarial, _ = descend(model, z, composition, cfg.steps, cfg.step_lr)
+    gap = prediction.mean() - model.standardized(adversarial, composition).mean()
+    alpha = log_alpha.exp()
+    return {"total": mse + alpha.detach() * gap, "mse": mse, "gap": gap.detach(), "alpha": alpha.detach(),
+            "alpha_loss": alpha * (cfg.tau - gap.detach())}
+
+
+def train_surrogate(
+    latents: torch.Tensor,
+    compositions: torch.Tensor,
+    energies: torch.Tensor,
+    config: COMsConfig | None = None,
+    model_config: SurrogateConfig | None = None,
+    progress: bool = True,
+    desc: str = "train surrogate",
+) -> tuple[EnergySurrogate, dict[str, Any]]:
+    """Fit a surrogate on data latents; returns the model (eval mode) and a record of the run.
+
+    A random ``val_fraction`` of the rows is held out to report the validation MAE (eV/atom) per epoch; the
+    returned model is the one after the last epoch (the paper's recipe has no early stopping).
+    """
+    from tqdm.auto import tqdm
+
+    cfg = config or COMsConfig()
+    if len(latents) < 2:
+        raise CheckpointError("surrogate training needs at least two latent vectors")
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    order = rng.permutation(len(latents))
+    n_val = int(round(cfg.val_fraction * len(latents)))
+    val, train = order[:n_val], order[n_val:]
+    model = EnergySurrogate(model_config or SurrogateConfig(latent_dim=latents.shape[1]))
+    model.fit_scaler(energies[train])
+    target = (energies - model.energy_mean) / model.energy_std
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    log_alpha = torch.tensor(math.log(cfg.alpha_init), requires_grad=True)
+    alpha_optimizer = torch.optim.Adam([log_alpha], lr=cfg.alpha_lr)
+    history: list[dict[str, float]] = []
+    bar = tqdm(range(cfg.epochs), desc=desc, unit="epoch", disable=not progress)
+    for epoch in bar:
+        model.train()
+        sums: dict[str, float] = {}
+        for rows in np.array_split(rng.permutation(train), max(1, math.ceil(len(train) / cfg.batch_size))):
+            losses = coms_losses(model, latents[rows], compositions[rows], target[rows], cfg,
+                                 log_alpha if cfg.conservative else None)
+            optimizer.zero_grad()
+            losses["total"].backward()
+            optimizer.step()
+            if cfg.conservative:
+                alpha_optimizer.zero_grad()
+                losses["alpha_loss"].backward()
+                alpha_optimizer.step()
+            for key in ("mse", "gap", "alpha"):
+                sums[key] = sums.get(key, 0.0) + float(losses[key].detach()) * len(rows)
+        record = {"epoch": epoch + 1, **{k: v / len(train) for k, v in sums.items()}}
+        if n_val:
+            model.eval()
+            with torch.no_grad():
+                record["val_mae"] = float(torch.mean(torch.abs(model(latents[val], compositions[val]) - energies[val])))
+        history.append(record)
+        bar.set_postfix(mse=f"{record['mse']:.3f}", gap=f"{record['gap']:.2f}", alpha=f"{record['alpha']:.2f}")
+    return model.eval(), {"config": asdict(cfg), "model_config": model.cfg.to_dict(), "history": history,
+                          "train_rows": int(len(train)), "val_rows": int(n_val)}
+
+
+def surrogate_content(model: EnergySurrogate, run: dict[str, Any]) -> dict[str, Any]:
+    """What a checkpoint stores for a surrogate (plain values and tensors only)."""
+    return {"format": CHECKPOINT_KIND, **run, "model": model.state_dict()}
+
+
+def surrogate_from_content(content: dict[str, Any], where: str) -> tuple[EnergySurrogate, COMsConfig]:
+    """Rebuild a surrogate and its training settings from :func:`surrogate_content` output."""
+    try:
+        model = EnergySurrogate(SurrogateConfig(**content["model_config"]))
+        model.load_state_dict({k: v.float() for k, v in content["model"].items()})
+        return model.eval(), COMsConfig(**content["config"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(f"{where} does not hold a valid energy surrogate: {exc}") from exc
+
+
+def load_surrogate(path: str) -> tuple[EnergySurrogate, COMsConfig]:
+    """A surrogate saved with ``save_checkpoint(surrogate_content(...), path)``."""
+    return surrogate_from_content(load_checkpoint(path, CHECKPOINT_KIND), str(path))

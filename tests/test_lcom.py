@@ -1,0 +1,177 @@
+"""LCOM: conservative surrogate training, the model bundle, predictors, the ASE optimizer, the transmuter pipeline."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from ase.build import bulk
+from ase.io import read
+from ase.optimize import BFGS
+from pymatgen.alchemy.transmuters import StandardTransmuter
+from pymatgen.core import Composition
+from pymatgen.transformations.standard_transformations import SubstitutionTransformation
+
+from ase_lcom.data.readers import read_records
+from ase_lcom.errors import FormulaError
+from ase_lcom.lcom.dynamics import LCOM
+from ase_lcom.lcom.model import LCOMModel, composition_tensor
+from ase_lcom.lcom.predictor import CDVAEPredictor, LCOMPredictor, SLPredictor, symmetrize
+from ase_lcom.models.surrogate import descend
+from ase_lcom.predictors import load_predictor
+from ase_lcom.training.cdvae import TrainConfig, train_cdvae
+from ase_lcom.training.checkpoints import CheckpointError
+from ase_lcom.training.lcom import build_lcom_model
+from ase_lcom.training.surrogate import COMsConfig, train_surrogate
+from ase_lcom.transformations import LCOMTransformation
+from tests.test_training import TINY
+
+SMALL_COMS = COMsConfig(epochs=8, batch_size=16, lr=1e-3, steps=5, step_lr=0.5)
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(shared_data, tmp_path_factory):
+    """A tiny CD-VAE trained briefly on 24 real perovskites, with COMs and SL surrogates, as a bundle file."""
+    work = tmp_path_factory.mktemp("lcom")
+    records = list(itertools.islice(read_records(shared_data / "cdvae" / "perov_5" / "val.csv"), 24))
+    structures = [r.structure for r in records]
+    best = train_cdvae(structures[:20], structures[20:], work / "cdvae", TINY,
+                       TrainConfig(epochs=2, batch_size=8, lr=3e-3), progress=False)
+    build_lcom_model(best, records, work / "tiny.pt", work / "tiny.work", SMALL_COMS, {"data": "perov_5 val[:24]"},
+                     progress=False)
+    return work / "tiny.pt"
+
+
+def test_conservative_training_pushes_up_adversarial_energies():
+    """The COMs term must lower the surrogate's optimism off the data; ignoring alpha would make runs equal."""
+    rng = np.random.default_rng(0)
+    latents = torch.tensor(rng.normal(size=(96, 8)), dtype=torch.float32)
+    compositions = composition_tensor([Composition("NaCl")] * 96)
+    energies = latents[:, 0] * 0.3 - 1.0 + 0.05 * torch.randn(96, generator=torch.Generator().manual_seed(0))
+    cfg = COMsConfig(epochs=30, batch_size=32, lr=1e-3, steps=10, step_lr=0.5, tau=0.1, alpha_init=5.0,
+                     val_fraction=0.0)
+
+    def optimism(conservative: bool) -> float:
+        model, run = train_surrogate(latents, compositions, energies, replace(cfg, conservative=conservative),
+                                     progress=False)
+        _, trace = descend(model, latents, compositions, cfg.steps, cfg.step_lr)
+        return float(trace[0].mean() - trace[-1].mean())  # standardised drop the optimiser finds
+
+    sl, coms = optimism(False), optimism(True)
+    assert coms < 0.5 * sl, (coms, sl)
+
+
+def test_bundle_round_trip_and_errors(tiny_bundle, tmp_path):
+    model = LCOMModel.load(tiny_bundle)
+    assert set(model.surrogates) == {"coms", "sl"}
+    assert len(model.seeds.formulas) == 24 and model.seeds.latents.shape == (24, 8)
+    assert model.card["structures"] == 24 and "cdvae_train_seconds" in model.card
+    history = model.card["surrogates"]["coms"]["final"]
+    assert history["alpha"] > 0 and model.card["surrogates"]["sl"]["final"]["alpha"] == 0
+    with pytest.raises(CheckpointError, match="not found"):
+        LCOMModel.load(tmp_path / "missing.pt")
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(tiny_bundle.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match="corrupt, truncated or unsafe"):
+        LCOMModel.load(corrupt)
+
+
+@pytest.mark.parametrize("cls", [LCOMPredictor, SLPredictor, CDVAEPredictor])
+def test_predictors_return_ranked_candidates_of_the_formula(tiny_bundle, cls):
+    predictor = cls(tiny_bundle, n_candidates=3, num_levels=4, steps_per_level=1)
+    candidates = predictor.predict_candidates("SrTiO3", seed=1)
+    assert len(candidates) == 3
+    assert all(c.structure.composition.reduced_formula == "SrTiO3" for c in candidates)
+    energies = [c.energy_per_atom for c in candidates]
+    assert energies == sorted(energies)
+    first = candidates[0].info
+    assert first["seed"].startswith("data:") or first["seed"] == "random"
+    assert len(first["trace"]) == predictor.steps + 1
+    if cls is CDVAEPredictor:
+        assert predictor.steps == 0
+    else:  # the optimiser goes downhill on its own surrogate
+        assert predictor.steps > 0 and all(c.info["trace"][-1] <= c.info["trace"][0] + 1e-6 for c in candidates)
+
+
+def test_predict_unseen_composition_with_z_uses_random_seeds(tiny_bundle):
+    candidates = LCOMPredictor(tiny_bundle, n_candidates=2, num_levels=4, steps_per_level=1).predict_candidates(
+        "NaCl", z=2)
+    assert all(c.info["seed"] == "random" for c in candidates)
+    assert all(c.structure.composition.reduced_formula == "NaCl" for c in candidates)
+    assert all(c.info["num_atoms"] == 4 for c in candidates)
+
+
+@pytest.mark.parametrize("bad", ["Xx2O", "NaCl0", "", "H2O)"])
+def test_predict_rejects_bad_formulas(tiny_bundle, bad):
+    with pytest.raises(FormulaError):
+        LCOMPredictor(tiny_bundle).predict(bad)
+
+
+def test_predict_with_relaxation_reranks_by_validated_energy(tiny_bundle):
+    candidates = LCOMPredictor(tiny_bundle, n_candidates=2, num_levels=4, steps_per_level=1,
+                               relax_steps=30).predict_candidates("NaCl", z=1, relax=True)
+    validated = [c.validated_energy_per_atom for c in candidates]
+    assert all(v is not None and np.isfinite(v) for v in validated) and validated == sorted(validated)
+    assert all("unrelaxed" in c.info for c in candidates)
+
+
+def test_symmetrize_finds_rocksalt(nacl):
+    perturbed = nacl.copy()
+    perturbed.translate_sites([0], [0.01, 0.0, 0.0], frac_coords=False)
+    structure, symbol, number = symmetrize(perturbed, symprec=0.1)
+    assert (symbol, number) == ("Fm-3m", 225) and len(structure) == 2
+
+
+def test_ase_optimizer_moves_atoms_writes_trajectory_and_chains(tiny_bundle, tmp_path):
+    from ase.calculators.emt import EMT
+
+    atoms = bulk("Cu", "fcc", a=3.6) * (2, 1, 1)
+    atoms.calc = EMT()
+    before = atoms.get_positions().copy(), atoms.cell.array.copy()
+    calls = []
+    traj = tmp_path / "lcom.traj"
+    log = tmp_path / "lcom.log"
+    opt = LCOM(atoms, model=tiny_bundle, trajectory=str(traj), logfile=str(log), num_levels=4, steps_per_level=1,
+               gtol=0.0)
+    opt.attach(lambda: calls.append(opt.nsteps))
+    opt.run(steps=3)
+    assert opt.nsteps == 3 and calls == [0, 1, 2, 3]
+    assert not (np.allclose(atoms.get_positions(), before[0]) and np.allclose(atoms.cell.array, before[1]))
+    frames = read(traj, ":")
+    assert len(frames) == 4 and all("lcom_energy_per_atom" in f.info for f in frames)
+    assert len(log.read_text().splitlines()) == 5  # header + steps 0..3
+    assert list(atoms.numbers) == [29, 29]
+    BFGS(atoms, logfile=None).run(fmax=0.5, steps=5)  # an ordinary relaxation continues from the decoded crystal
+    assert np.isfinite(atoms.get_potential_energy())
+
+
+def test_transmuter_pipeline_predicts_the_substituted_compound(tiny_bundle, nacl):
+    transmuter = StandardTransmuter.from_structures(
+        [nacl], [SubstitutionTransformation({"Na": "K"}), LCOMTransformation(tiny_bundle, n_candidates=2)])
+    final = transmuter.transformed_structures[0].final_structure
+    assert final.composition.reduced_formula == "KCl"
+    ranked = LCOMTransformation(tiny_bundle, n_candidates=3).apply_transformation(nacl, return_ranked_list=2)
+    assert len(ranked) == 2 and ranked[0]["energy_per_atom"] <= ranked[1]["energy_per_atom"]
+    assert LCOMTransformation.from_dict(LCOMTransformation(tiny_bundle).as_dict()).model == str(tiny_bundle)
+
+
+def test_entry_point_predictors_load(tiny_bundle):
+    for name, cls in (("lcom", LCOMPredictor), ("sl", SLPredictor), ("cdvae", CDVAEPredictor)):
+        assert type(load_predictor(name, model=tiny_bundle)) is cls
+
+
+def test_cli_predict_writes_structure_and_plot(tiny_bundle, tmp_path):
+    out, plot = tmp_path / "pred.extxyz", tmp_path / "trace.png"
+    done = subprocess.run([sys.executable, "-m", "ase_lcom.cli", "predict", "SrTiO3", "--model", str(tiny_bundle),
+                           "-k", "2", "-o", str(out), "--plot", str(plot)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "space group" in done.stdout and Composition(read(out).get_chemical_formula()).reduced_formula == "SrTiO3"
+    assert plot.stat().st_size > 1000
+    bad = subprocess.run([sys.executable, "-m", "ase_lcom.cli", "predict", "Qq2", "--model", str(tiny_bundle)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Qq" in bad.stderr
