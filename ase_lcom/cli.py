@@ -218,6 +218,46 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_csp26(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from ase_lcom.benchmarks import csp
+    from ase_lcom.data.compositions import CSP26
+    from ase_lcom.predictors import load_predictor
+
+    formulas = [f.strip() for f in args.compounds.split(",")] if args.compounds else list(CSP26)
+    if args.protocol == "held-out" and not args.model:
+        raise LCOMError("--protocol held-out needs --model: a bundle trained without the 26 compounds (BENCHMARKS.md)")
+    unknown = [f for f in formulas if f not in CSP26]
+    if unknown:
+        raise LCOMError(f"not a benchmark compound: {', '.join(unknown)} (choose from {' '.join(CSP26)})")
+    factories = {}
+    for name in args.predictors.split(","):
+        options: dict[str, Any] = {}
+        if name in ("lcom", "sl", "cdvae") and args.model:
+            options["model"] = args.model
+        if name in ("ras", "pso", "bo") and args.budget:
+            options["budget"] = args.budget
+        factories[name] = partial(load_predictor, name, **options)
+    out = Path(args.out)
+    rows = csp.run_csp_benchmark(factories, out, formulas, args.calculator, relax=not args.no_relax, seed=args.seed,
+                                 protocol=args.protocol, progress=not args.quiet)
+    refs = json.loads((out / f"references-{args.calculator}.json").read_text())
+    report = csp.markdown_report(rows, refs)
+    (out / "report.md").write_text(report)
+    (out / "report.json").write_text(json.dumps(csp.summarize(rows, refs), indent=2))
+    if any(r["predictor"] == "cdvae" for r in rows):
+        csp.plot_report(rows, out / "report.png")
+    if args.dft_check:
+        checks = csp.dft_check(rows, refs, [f.strip() for f in args.dft_check.split(",")])
+        (out / "dft_check.json").write_text(json.dumps(checks, indent=2))
+        agree = sum(c["agree"] for c in checks)
+        print(f"GPAW cross-check: MLIP and DFT agree on {agree}/{len(checks)} orderings (dft_check.json)")
+    print(report)
+    print(f"written: {out / 'report.md'}, {out / 'report.json'}, {out / 'rows.jsonl'}")
+    return 0
+
+
 def _plot_traces(candidates: Sequence[Any], path: str, title: str) -> None:
     import matplotlib
 
@@ -331,6 +371,23 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("-o", "--output", help="output file, any ase.io format (default FORMULA_PREDICTOR.cif)")
     predict.add_argument("--plot", help="PNG of the surrogate energy along the latent optimisation")
     predict.set_defaults(func=_cmd_predict)
+
+    bench = sub.add_parser("benchmark", help="benchmarks").add_subparsers(dest="benchmark", required=True,
+                                                                         metavar="BENCHMARK")
+    csp26 = bench.add_parser("csp26", help="the LCOM paper's 26-compound CSP benchmark (resumable: rerun to continue)")
+    csp26.add_argument("--predictors", default="lcom,sl,cdvae,ras,pso,bo", help="comma-separated predictor names")
+    csp26.add_argument("--out", required=True, help="directory for references, rows.jsonl and the report")
+    csp26.add_argument("--compounds", help="comma-separated subset of the 26 compounds")
+    csp26.add_argument("--protocol", default="paper", choices=["paper", "held-out"],
+                       help="label of the model's training protocol (held-out needs --model)")
+    csp26.add_argument("--model", help="LCOM bundle for lcom/sl/cdvae (default: the shipped model)")
+    csp26.add_argument("--budget", type=int, help="energy evaluations for ras/pso/bo (default 300; GN-OA: 5000)")
+    csp26.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
+    csp26.add_argument("--no-relax", action="store_true", help="skip relaxing predictions")
+    csp26.add_argument("--dft-check", help="comma-separated compounds to recheck with GPAW, e.g. NaCl,MgO,ZnO,Si")
+    csp26.add_argument("--seed", type=int, default=0)
+    csp26.add_argument("-q", "--quiet", action="store_true")
+    csp26.set_defaults(func=_cmd_benchmark_csp26)
 
     listing = sub.add_parser("list", help="list installed calculators and predictors")
     listing.set_defaults(func=_cmd_list)

@@ -1,0 +1,1 @@
+"""Structure search baselines (GN-OA random search, particle swarm, Bayesian optimisation; AIRSS)."""

@@ -1,0 +1,70 @@
+"""The CSP benchmark's metric definitions on hand-made cases, and a two-compound mini benchmark."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ase_lcom.benchmarks import csp
+
+
+@pytest.fixture(scope="module")
+def nacl_reference(tmp_path_factory):
+    validator = csp.Validator("chgnet")
+    refs = csp.compute_references(["NaCl"], validator, tmp_path_factory.mktemp("csp") / "refs.json", progress=False)
+    return validator, refs["NaCl"]
+
+
+def test_references_find_rocksalt_for_nacl(nacl_reference):
+    _, ref = nacl_reference
+    assert set(ref["polymorphs"]) == {"rocksalt", "cscl", "zincblende", "wurtzite"}
+    assert ref["ground_state"] == "rocksalt" and ref["experimental"] == "rocksalt"
+    assert csp.ground_state_units("NaCl", ref) == 1
+
+
+def test_rocksalt_prediction_succeeds_cscl_and_zincblende_fail_strict(nacl_reference):
+    validator, ref = nacl_reference
+    polymorphs = csp.reference_polymorphs("NaCl")
+    rocksalt = polymorphs["rocksalt"].copy()
+    rocksalt.scale_lattice(rocksalt.volume * 1.05)  # a slightly wrong lattice constant is still rocksalt
+    good = csp.evaluate(rocksalt, "NaCl", ref, validator, relax=False)["predicted"]
+    assert good["strict"] == "rocksalt" and good["criterion"]
+    for name in ("cscl", "zincblende"):
+        wrong = csp.evaluate(polymorphs[name], "NaCl", ref, validator, relax=False)["predicted"]
+        assert wrong["strict"] is None, name
+        assert wrong["above_gs_mev"] > 10
+    # the CDVAE/DiffCSP tolerances are loose enough to accept zincblende as rocksalt (why strict is the standard)
+    assert csp.matches(polymorphs["zincblende"], ref, "cdvae") == "rocksalt"
+
+
+def test_energy_criterion_is_relative_to_the_ground_state_formation_energy(nacl_reference):
+    _, ref = nacl_reference
+    gs = ref["polymorphs"]["rocksalt"]
+    ef, e = gs["formation_energy_per_atom"], gs["energy_per_atom"]
+    assert ef < 0
+    just_in = csp.score(ref, "NaCl", e + 0.19 * abs(ef), ef + 0.19 * abs(ef))
+    just_out = csp.score(ref, "NaCl", e + 0.21 * abs(ef), ef + 0.21 * abs(ef))
+    assert just_in["criterion"] and not just_out["criterion"]
+    assert just_in["relative_gap"] == pytest.approx(0.19)
+    assert just_out["above_gs_mev"] == pytest.approx(1000 * 0.21 * abs(ef))
+    assert csp.score(ref, "NaCl", e - 0.1, ef - 0.1)["criterion"]  # below the reference ground state passes
+
+
+def test_mini_benchmark_two_compounds_resumes(tmp_path):
+    command = [sys.executable, "-m", "ase_lcom.cli", "benchmark", "csp26", "--compounds", "NaCl,Si",
+               "--predictors", "ras", "--budget", "12", "--out", str(tmp_path), "-q"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert sorted(r["formula"] for r in rows) == ["NaCl", "Si"]
+    assert all("relaxed" in r and r["predict_seconds"] > 0 for r in rows)
+    summary = json.loads((tmp_path / "report.json").read_text())["totals"]["ras/paper"]
+    assert summary["compounds"] == 2 and 0 <= summary["criterion"] <= 2
+    assert "| NaCl |" in (tmp_path / "report.md").read_text()
+    again = subprocess.run(command, capture_output=True, text=True)  # finished rows are kept, not redone
+    assert again.returncode == 0 and len((tmp_path / "rows.jsonl").read_text().splitlines()) == 2
+    held_out = subprocess.run(command[:-1] + ["--protocol", "held-out"], capture_output=True, text=True)
+    assert held_out.returncode == 2 and "needs --model" in held_out.stderr
