@@ -109,6 +109,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for name, ep in predictors.items():
         dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist else ""
         print(f"  {name:<10} {ep.value}  {dist}")
+    from ase_lcom.lcom.model import LCOMModel, default_model_path
+    from ase_lcom.training.checkpoints import CheckpointError
+
+    try:
+        print("default model:\n  " + LCOMModel.load().describe())
+    except CheckpointError as exc:
+        print(f"default model: {default_model_path()} unavailable ({exc})")
     return 0
 
 
