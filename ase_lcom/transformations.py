@@ -50,7 +50,30 @@ def sample_from_prior(
     return crystals.to_structures()
 
 
-class CDVAEReconstruction(AbstractTransformation):
+class _OneToManyTransformation(AbstractTransformation):
+    """A one-to-many pymatgen transformation without inverse, serialised by its constructor arguments
+    (``_fields``), so transmuter histories round-trip through ``as_dict``/``from_dict``."""
+
+    _fields: tuple[str, ...] = ()
+
+    @property
+    def inverse(self) -> None:
+        return None
+
+    @property
+    def is_one_to_many(self) -> bool:
+        return True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"@module": type(self).__module__, "@class": type(self).__name__,
+                **{name: getattr(self, name) for name in self._fields}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Any:
+        return cls(**{k: v for k, v in d.items() if not k.startswith("@")})
+
+
+class CDVAEReconstruction(_OneToManyTransformation):
     """Encode a structure with a CD-VAE and decode ``n_samples`` reconstructions.
 
     Parameters
@@ -65,6 +88,8 @@ class CDVAEReconstruction(AbstractTransformation):
     seed
         Random seed of the sampler.
     """
+
+    _fields = ("checkpoint", "n_samples", "num_levels", "steps_per_level", "seed")
 
     def __init__(self, checkpoint: str | os.PathLike | None = None, n_samples: int = 4, num_levels: int = 20,
                  steps_per_level: int = 2, seed: int = 0) -> None:
@@ -100,25 +125,8 @@ class CDVAEReconstruction(AbstractTransformation):
             return scored[0]["structure"]
         return scored[: int(return_ranked_list)] if return_ranked_list is not True else scored
 
-    @property
-    def inverse(self) -> None:
-        return None
 
-    @property
-    def is_one_to_many(self) -> bool:
-        return True
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"@module": type(self).__module__, "@class": type(self).__name__, "checkpoint": self.checkpoint,
-                "n_samples": self.n_samples, "num_levels": self.num_levels,
-                "steps_per_level": self.steps_per_level, "seed": self.seed}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> CDVAEReconstruction:
-        return cls(**{k: v for k, v in d.items() if not k.startswith("@")})
-
-
-class LCOMTransformation(AbstractTransformation):
+class LCOMTransformation(_OneToManyTransformation):
     """Predict the structure of the input's composition with a latent predictor, seeded by the input.
 
     The input's composition and cell size (formula units) are kept; its latent joins the seed bank's seeds.
@@ -134,6 +142,8 @@ class LCOMTransformation(AbstractTransformation):
     n_candidates, steps, seed, relax
         Passed to :meth:`LatentPredictor.predict_candidates`.
     """
+
+    _fields = ("model", "predictor", "n_candidates", "steps", "seed", "relax")
 
     def __init__(self, model: str | os.PathLike | None = None, predictor: str = "lcom", n_candidates: int = 8,
                  steps: int | None = None, seed: int = 0, relax: bool = False) -> None:
@@ -162,19 +172,3 @@ class LCOMTransformation(AbstractTransformation):
                   for c in candidates]
         return ranked if return_ranked_list is True else ranked[: int(return_ranked_list)]
 
-    @property
-    def inverse(self) -> None:
-        return None
-
-    @property
-    def is_one_to_many(self) -> bool:
-        return True
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"@module": type(self).__module__, "@class": type(self).__name__, "model": self.model,
-                "predictor": self.predictor, "n_candidates": self.n_candidates, "steps": self.steps,
-                "seed": self.seed, "relax": self.relax}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> LCOMTransformation:
-        return cls(**{k: v for k, v in d.items() if not k.startswith("@")})

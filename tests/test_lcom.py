@@ -20,7 +20,7 @@ from pymatgen.transformations.standard_transformations import SubstitutionTransf
 from ase_lcom.data.readers import read_records
 from ase_lcom.errors import FormulaError
 from ase_lcom.lcom.dynamics import LCOM
-from ase_lcom.lcom.model import LCOMModel, composition_tensor
+from ase_lcom.lcom.model import LCOMModel, composition_tensor, default_model_path
 from ase_lcom.lcom.predictor import CDVAEPredictor, LCOMPredictor, SLPredictor, symmetrize
 from ase_lcom.models.surrogate import descend
 from ase_lcom.predictors import load_predictor
@@ -175,3 +175,23 @@ def test_cli_predict_writes_structure_and_plot(tiny_bundle, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "ase_lcom.cli", "predict", "Qq2", "--model", str(tiny_bundle)],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Qq" in bad.stderr
+
+
+def test_default_model_loads_offline_and_predicts_zno(monkeypatch):
+    """The shipped bundle is inside the package: no network is touched to load it or to predict with it."""
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the default model tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.delenv("ASE_LCOM_MODEL", raising=False)
+    path = default_model_path()
+    assert path.is_file(), f"the default model is not shipped at {path}"
+    model = LCOMModel.load(path)
+    assert set(model.surrogates) == {"coms", "sl"} and "ZnO" in model.seeds.formulas
+    assert model.card["structures"] == len(model.seeds.formulas) > 1000
+    candidates = LCOMPredictor(model, n_candidates=4).predict_candidates("ZnO", seed=0)
+    assert all(c.structure.composition.reduced_formula == "ZnO" for c in candidates)
+    assert candidates[0].info["spacegroup"] and np.isfinite(candidates[0].energy_per_atom)
+    assert candidates[0].info["trace"][-1] <= candidates[0].info["trace"][0] + 1e-6
