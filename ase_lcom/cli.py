@@ -179,6 +179,7 @@ def _cmd_train_lcom(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
     from ase_lcom.data.readers import read_records
+    from ase_lcom.lcom.card import plot_training
     from ase_lcom.training.lcom import build_lcom_model
     from ase_lcom.training.surrogate import COMsConfig
 
@@ -189,6 +190,7 @@ def _cmd_train_lcom(args: argparse.Namespace) -> int:
             "command": " ".join([PROG, *sys.argv[1:]]) if sys.argv else PROG}
     model = build_lcom_model(args.cdvae, records, args.out, work, COMsConfig(**options), card, progress=not args.quiet)
     print(model.describe())
+    print(f"training curves written to {plot_training(model, Path(args.out).with_suffix('.png'))}")
     return 0
 
 

@@ -19,6 +19,7 @@ from pymatgen.transformations.standard_transformations import SubstitutionTransf
 
 from ase_lcom.data.readers import read_records
 from ase_lcom.errors import FormulaError
+from ase_lcom.lcom.card import plot_training
 from ase_lcom.lcom.dynamics import LCOM
 from ase_lcom.lcom.model import LCOMModel, composition_tensor, default_model_path
 from ase_lcom.lcom.predictor import CDVAEPredictor, LCOMPredictor, SLPredictor, symmetrize
@@ -73,6 +74,8 @@ def test_bundle_round_trip_and_errors(tiny_bundle, tmp_path):
     assert model.card["structures"] == 24 and "cdvae_train_seconds" in model.card
     history = model.card["surrogates"]["coms"]["final"]
     assert history["alpha"] > 0 and model.card["surrogates"]["sl"]["final"]["alpha"] == 0
+    assert len(model.card["cdvae_history"]) == 2 and len(model.card["surrogates"]["coms"]["history"]) == 8
+    assert plot_training(model, tmp_path / "card.png").stat().st_size > 10_000
     with pytest.raises(CheckpointError, match="not found"):
         LCOMModel.load(tmp_path / "missing.pt")
     corrupt = tmp_path / "corrupt.pt"

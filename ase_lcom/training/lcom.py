@@ -91,8 +91,9 @@ def build_lcom_model(
         "cdvae_epochs": cdvae_content.get("epoch"),
         "cdvae_train_seconds": float(sum(h.get("seconds", 0.0) for h in history)),
         "cdvae_val_losses": history[-1] if history else {},
+        "cdvae_history": history,
         "surrogates": {name: {"seconds": part.get("seconds"), "config": part["config"],
-                              "final": part["history"][-1] if part["history"] else {}}
+                              "final": part["history"][-1] if part["history"] else {}, "history": part["history"]}
                        for name, part in contents.items()},
         **timings,
     }
