@@ -152,15 +152,33 @@ def _cmd_data_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _training_records(args: argparse.Namespace) -> list[Any]:
+    """The records of ``--data`` without ``--exclude-compositions`` (formulas, or ``csp26`` for the 26 CSP
+    compounds: the held-out protocol)."""
+    from ase_lcom.data.compositions import CSP26
+    from ase_lcom.data.readers import read_records
+    from ase_lcom.data.splits import exclude_compositions
+
+    excluded: list[str] = []
+    for item in (args.exclude_compositions or "").split(","):
+        item = item.strip()
+        excluded += list(CSP26) if item.lower() == "csp26" else [item] if item else []
+    return list(exclude_compositions(read_records(args.data), excluded))
+
+
 def _cmd_train_cdvae(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ase_lcom.data.readers import read_records
     from ase_lcom.data.splits import split_by_composition
+    from ase_lcom.data.records import DataError
     from ase_lcom.models.cdvae import CDVAEConfig
     from ase_lcom.training.cdvae import TrainConfig, train_cdvae
 
-    splits = split_by_composition(read_records(args.data), (0.8, 0.1, 0.1), seed=args.seed)
+    try:
+        fractions = tuple(float(x) for x in args.split.split(","))
+    except ValueError:
+        raise DataError(f"--split wants three comma-separated fractions (train,val,test), got {args.split!r}") from None
+    splits = split_by_composition(_training_records(args), fractions, seed=args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "split.json").write_text(json.dumps({k: sorted({r.formula for r in v}) for k, v in splits.items()}))
@@ -178,13 +196,12 @@ def _cmd_train_cdvae(args: argparse.Namespace) -> int:
 def _cmd_train_lcom(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
-    from ase_lcom.data.readers import read_records
     from ase_lcom.lcom.card import plot_training
     from ase_lcom.training.lcom import build_lcom_model
     from ase_lcom.training.surrogate import COMsConfig
 
     options = {f.name: getattr(args, f.name) for f in fields(COMsConfig) if getattr(args, f.name, None) is not None}
-    records = list(read_records(args.data))
+    records = _training_records(args)
     work = Path(args.work_dir or Path(args.out).with_suffix(".work"))
     card = {"data": str(args.data), "cdvae_checkpoint": str(args.cdvae),
             "command": " ".join([PROG, *sys.argv[1:]]) if sys.argv else PROG}
@@ -341,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     cdvae = train.add_parser("cdvae", help="train a CD-VAE on a dataset (rerun with the same --out to resume)")
     cdvae.add_argument("--data", required=True, help="dataset file (ASE db, extxyz, CDVAE csv, ...)")
     cdvae.add_argument("--out", required=True, help="checkpoint directory")
+    cdvae.add_argument("--exclude-compositions", help="comma-separated formulas to leave out of training, or csp26 (the held-out protocol)")
+    cdvae.add_argument("--split", default="0.8,0.1,0.1",
+                       help="train,val,test fractions of the compositions (default 0.8,0.1,0.1)")
     cdvae.add_argument("--epochs", type=int, default=100)
     cdvae.add_argument("--batch-size", type=int, default=64)
     cdvae.add_argument("--lr", type=float, default=1e-3)
@@ -357,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     lcom.add_argument("--cdvae", required=True, help="CD-VAE checkpoint (best.pt of `ase-lcom train cdvae`)")
     lcom.add_argument("--data", required=True, help="dataset with formation energies (ASE db, extxyz, ...)")
     lcom.add_argument("--out", required=True, help="bundle file to write (.pt)")
+    lcom.add_argument("--exclude-compositions", help="comma-separated formulas to leave out of training, or csp26 (the held-out protocol)")
     lcom.add_argument("--work-dir", help="intermediate files (default: OUT with suffix .work)")
     lcom.add_argument("--epochs", type=int)
     lcom.add_argument("--batch-size", type=int)

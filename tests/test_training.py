@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from pymatgen.core import Composition
 import torch
 
 from ase_lcom.data.readers import read_records
@@ -87,16 +88,20 @@ def test_cli_train_cdvae_on_a_csv(shared_data, tmp_path):
         writer.writeheader()
         writer.writerows(rows)
 
-    def train(out):
+    def train(out, *extra):
         return subprocess.run([sys.executable, "-m", "ase_lcom.cli", "train", "cdvae", "--data", str(small),
                                "--out", str(out), "--epochs", "1", "--hidden", "8", "--latent-dim", "4",
-                               "--batch-size", "8", "-q"], capture_output=True, text=True, timeout=600)
+                               "--batch-size", "8", "-q", *extra], capture_output=True, text=True, timeout=600)
 
-    result = train(tmp_path / "run")
+    left_out = Composition(rows[0]["formula"]).reduced_formula
+    result = train(tmp_path / "run", "--split", "0.9,0.1,0", "--exclude-compositions", left_out)
     assert result.returncode == 0, result.stderr
     assert "best checkpoint" in result.stdout and (tmp_path / "run" / "best.pt").is_file()
     split = json.loads((tmp_path / "run" / "split.json").read_text())
-    assert not set(split["train"]) & set(split["val"])
+    assert not set(split["train"]) & set(split["val"]) and split["test"] == []
+    assert left_out not in split["train"] + split["val"] and len(split["train"]) > 1
+    bad_split = train(tmp_path / "run2", "--split", "0.9,0.2")
+    assert bad_split.returncode == 2 and "fractions" in bad_split.stderr and bad_split.stderr.count("\n") == 1
 
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "last.pt").write_bytes(b"x")  # a corrupt checkpoint to resume from
