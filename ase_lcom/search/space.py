@@ -1,10 +1,12 @@
 """A GN-OA-style search space (Cheng et al. 2022): symmetric crystals from a vector in the unit hypercube.
 
 A point ``x`` in ``[0, 1]^D`` picks, in order: the space group (among those whose Wyckoff positions can hold
-the cell's atom counts), the Wyckoff assignment, the volume (relative to a radius-based estimate), the
+the cell's atom counts in the conventional cell, i.e. the counts times the centring factor: 4 for F, so the
+2-atom primitive cell of rocksalt is reachable), the Wyckoff assignment, the volume (relative to a radius-based estimate), the
 lattice lengths and angles (constrained to the group's crystal system), and the free coordinates of each
 occupied Wyckoff position (projected onto the position by its symmetry operations, so special positions
-stay special). Random search, particle swarm and Bayesian optimisation all move in this one space.
+stay special). The conventional crystal is returned as its primitive cell, which has the requested
+composition. Random search, particle swarm and Bayesian optimisation all move in this one space.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from ase_lcom.errors import FormulaError
 MAX_COMBINATIONS = 64
 """Wyckoff assignments kept per space group (the first ones pyxtal lists; large cells have thousands)."""
 
+CENTRING = {"P": 1, "A": 2, "B": 2, "C": 2, "I": 2, "R": 3, "F": 4}
+"""Lattice points per conventional cell, by the first letter of the Hermann-Mauguin symbol (pyxtal lists
+rhombohedral groups in the hexagonal setting)."""
+
 
 @lru_cache(maxsize=1)
 def _wyckoff_table() -> dict[int, list[tuple[int, str, int]]]:
@@ -27,6 +33,13 @@ def _wyckoff_table() -> dict[int, list[tuple[int, str, int]]]:
     from pyxtal.symmetry import Group
 
     return {g: [(int(w.multiplicity), w.letter, int(w.get_dof())) for w in Group(g)] for g in range(1, 231)}
+
+
+@lru_cache(maxsize=1)
+def _centring_table() -> dict[int, int]:
+    from pyxtal.symmetry import Group
+
+    return {g: CENTRING[Group(g).symbol[0]] for g in range(1, 231)}
 
 
 @lru_cache(maxsize=4096)
@@ -78,7 +91,7 @@ class SymmetricCrystalSpace:
         self.species = [el.symbol for el in self.cell]
         self.counts = tuple(int(round(self.cell[s])) for s in self.species)
         candidates = groups if groups is not None else list(range(2, 231))
-        self.groups = [g for g in candidates if _combinations(g, self.counts)] or [1]
+        self.groups = [g for g in candidates if _combinations(g, self._conventional_counts(g))] or [1]
         self.num_sites = sum(self.counts)
         self.dim = 2 + 7 + 3 * self.num_sites
         self.volume = sum(4 / 3 * math.pi * _radius(s) ** 3 * n for s, n in zip(self.species, self.counts)) * 1.8
@@ -90,11 +103,12 @@ class SymmetricCrystalSpace:
 
         x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0 - 1e-9)
         group_number = self.groups[int(x[0] * len(self.groups))]
-        combos = _combinations(group_number, self.counts) if group_number > 1 else (
+        centring = _centring_table()[group_number]
+        combos = _combinations(group_number, self._conventional_counts(group_number)) if group_number > 1 else (
             tuple(("1a",) * n for n in self.counts),)
         combo = combos[int(x[1] * len(combos))]
         group = Group(group_number)
-        lattice = self._lattice(group.lattice_type, x[2:9])
+        lattice = self._lattice(group.lattice_type, x[2:9], centring)
         species, coords, k = [], [], 9
         for symbol, letters in zip(self.species, combo):
             for letter in letters:
@@ -107,11 +121,18 @@ class SymmetricCrystalSpace:
                 coords.append(orbit)
                 k += 3
         structure = Structure(lattice, species, np.concatenate(coords))
-        if structure.composition != self.cell or not self._separated(structure):
+        if structure.composition != self.cell * centring or not self._separated(structure):
             return None
+        if centring > 1:
+            structure = structure.get_primitive_structure()
+            if structure.composition != self.cell:
+                return None
         return structure
 
-    def _lattice(self, system: str, x: np.ndarray) -> Lattice:
+    def _conventional_counts(self, group: int) -> tuple[int, ...]:
+        return tuple(n * _centring_table()[group] for n in self.counts)
+
+    def _lattice(self, system: str, x: np.ndarray, centring: int = 1) -> Lattice:
         ratios = 0.7 + 0.6 * x[1:4]
         angles = 60.0 + 60.0 * x[4:7]
         a, b, c = ratios
@@ -130,7 +151,7 @@ class SymmetricCrystalSpace:
         lattice = Lattice.from_parameters(a, b, c, alpha, beta, gamma)
         if not np.isfinite(lattice.volume) or lattice.volume < 1e-3:
             lattice = Lattice.from_parameters(a, b, c, 90.0, 90.0, 90.0)
-        target = self.volume * (0.6 + 1.2 * x[0])
+        target = self.volume * centring * (0.6 + 1.2 * x[0])
         return lattice.scale(target)
 
     def _separated(self, structure: Structure) -> bool:
