@@ -54,3 +54,15 @@ def test_airss_relaxes_random_cells():
 def test_search_rejects_bad_formula():
     with pytest.raises(FormulaError):
         load_predictor("ras", budget=2).predict_candidates("NaXx")
+
+
+def test_centred_groups_reach_two_atom_rocksalt():
+    """Fm-3m needs 4 + 4 atoms in its conventional cell; its 2-atom primitive cell must still be searchable."""
+    space = SymmetricCrystalSpace.for_formula("NaCl", 1)
+    assert 225 in space.groups and 216 in space.groups  # rocksalt and zincblende
+    rng = np.random.default_rng(1)
+    x = rng.random(space.dim)
+    x[0] = (space.groups.index(225) + 0.5) / len(space.groups)
+    found = [s for s in (space.decode(np.r_[x[:2], rng.random(space.dim - 2)]) for _ in range(30)) if s is not None]
+    assert found and all(len(s) == 2 for s in found)
+    assert {SpacegroupAnalyzer(s, symprec=1e-3).get_space_group_symbol() for s in found} == {"Fm-3m"}
