@@ -205,7 +205,8 @@ def _cmd_train_lcom(args: argparse.Namespace) -> int:
     work = Path(args.work_dir or Path(args.out).with_suffix(".work"))
     card = {"data": str(args.data), "cdvae_checkpoint": str(args.cdvae),
             "command": " ".join([PROG, *sys.argv[1:]]) if sys.argv else PROG}
-    model = build_lcom_model(args.cdvae, records, args.out, work, COMsConfig(**options), card, progress=not args.quiet)
+    model = build_lcom_model(args.cdvae, records, args.out, work, COMsConfig(**options), card,
+                             progress=not args.quiet, hidden=args.hidden)
     print(model.describe())
     print(f"training curves written to {plot_training(model, Path(args.out).with_suffix('.png'))}")
     return 0
@@ -379,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     lcom.add_argument("--out", required=True, help="bundle file to write (.pt)")
     lcom.add_argument("--exclude-compositions", help="comma-separated formulas to leave out of training, or csp26 (the held-out protocol)")
     lcom.add_argument("--work-dir", help="intermediate files (default: OUT with suffix .work)")
+    lcom.add_argument("--hidden", type=int, help="surrogate hidden units per layer (default 512; paper 2048)")
     lcom.add_argument("--epochs", type=int)
     lcom.add_argument("--batch-size", type=int)
     lcom.add_argument("--lr", type=float)

@@ -19,6 +19,7 @@ import torch
 from pymatgen.core import Composition
 
 from ase_lcom.lcom.model import LCOMModel, SeedBank, composition_tensor
+from ase_lcom.models.surrogate import SurrogateConfig
 from ase_lcom.training.cdvae import load_cdvae
 from ase_lcom.training.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from ase_lcom.training.surrogate import (
@@ -52,8 +53,10 @@ def build_lcom_model(
     config: COMsConfig | None = None,
     card: dict[str, Any] | None = None,
     progress: bool = True,
+    hidden: int | None = None,
 ) -> LCOMModel:
-    """Encode the data, train the COMs and SL surrogates (same settings but alpha = 0) and save the bundle."""
+    """Encode the data, train the COMs and SL surrogates (same settings but alpha = 0; ``hidden`` units per
+    layer, default :class:`SurrogateConfig`'s) and save the bundle."""
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     cdvae, cdvae_content = load_cdvae(cdvae_checkpoint)
@@ -77,8 +80,9 @@ def build_lcom_model(
             contents[name] = load_checkpoint(path, "surrogate")
         else:
             start = time.perf_counter()
-            surrogate, run = train_surrogate(seeds.latents, compositions, seeds.energies, cfg, progress=progress,
-                                             desc=f"train {name} surrogate")
+            architecture = SurrogateConfig(latent_dim=seeds.latents.shape[1], **({"hidden": hidden} if hidden else {}))
+            surrogate, run = train_surrogate(seeds.latents, compositions, seeds.energies, cfg, architecture,
+                                             progress=progress, desc=f"train {name} surrogate")
             run["seconds"] = time.perf_counter() - start
             contents[name] = surrogate_content(surrogate, run)
             save_checkpoint(contents[name], path)
