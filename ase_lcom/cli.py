@@ -276,7 +276,8 @@ def _cmd_benchmark_csp26(args: argparse.Namespace) -> int:
     if any(r["predictor"] == "cdvae" for r in rows):
         csp.plot_report(rows, out / "report.png")
     if args.dft_check:
-        checks = csp.dft_check(rows, refs, [f.strip() for f in args.dft_check.split(",")])
+        checks = csp.dft_check(rows, refs, [f.strip() for f in args.dft_check.split(",")],
+                               progress=not args.quiet)
         (out / "dft_check.json").write_text(json.dumps(checks, indent=2))
         agree = sum(c["agree"] for c in checks)
         print(f"GPAW cross-check: MLIP and DFT agree on {agree}/{len(checks)} orderings (dft_check.json)")

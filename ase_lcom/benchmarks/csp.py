@@ -315,14 +315,16 @@ def plot_report(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
 
 
 def dft_check(rows: Sequence[dict[str, Any]], refs: dict[str, dict[str, Any]], formulas: Sequence[str],
-              options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+              options: dict[str, Any] | None = None, progress: bool = True) -> list[dict[str, Any]]:
     """GPAW single points of each relaxed prediction and of the calculator's ground state: does DFT order
     them as the MLIP does?"""
+    from tqdm.auto import tqdm
+
     from ase_lcom.calculators import energy_per_atom, get_calculator
 
     options = {"ecut": 300, "kpt_density": 3.0, **(options or {})}
     out = []
-    for formula in formulas:
+    for formula in tqdm(formulas, desc="GPAW cross-check", unit="compound", disable=not progress):
         reference = refs[formula]
         gs = Structure.from_dict(reference["polymorphs"][reference["ground_state"]]["structure"])
         e_gs = energy_per_atom(gs, get_calculator("gpaw", **options))
