@@ -68,3 +68,14 @@ def test_mini_benchmark_two_compounds_resumes(tmp_path):
     assert again.returncode == 0 and len((tmp_path / "rows.jsonl").read_text().splitlines()) == 2
     held_out = subprocess.run(command[:-1] + ["--protocol", "held-out"], capture_output=True, text=True)
     assert held_out.returncode == 2 and "needs --model" in held_out.stderr
+
+
+def test_dft_check_recomputes_with_gpaw(nacl_reference):
+    """A relaxed rocksalt prediction against the rocksalt reference: GPAW must agree it is the ground state."""
+    pytest.importorskip("gpaw")
+    validator, ref = nacl_reference
+    row = {"formula": "NaCl", "predictor": "hand-made",
+           **csp.evaluate(csp.reference_polymorphs("NaCl")["rocksalt"], "NaCl", ref, validator, relax=True)}
+    checks = csp.dft_check([row], {"NaCl": ref}, ["NaCl"], {"ecut": 200, "kpt_density": 2.0}, progress=False)
+    assert len(checks) == 1 and checks[0]["agree"]
+    assert abs(checks[0]["dft_above_gs_mev"]) < 10 and abs(checks[0]["mlip_above_gs_mev"]) < 10
