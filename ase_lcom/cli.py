@@ -16,6 +16,7 @@ from ase_lcom import __version__
 from ase_lcom.errors import LCOMError
 
 PROG = "ase-lcom"
+EXCLUDE_HELP = "comma-separated formulas to leave out of training, or csp26 (the held-out protocol)"
 
 
 def _calculator_options(pairs: Sequence[str]) -> dict[str, Any]:
@@ -169,8 +170,8 @@ def _training_records(args: argparse.Namespace) -> list[Any]:
 def _cmd_train_cdvae(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ase_lcom.data.splits import split_by_composition
     from ase_lcom.data.records import DataError
+    from ase_lcom.data.splits import split_by_composition
     from ase_lcom.models.cdvae import CDVAEConfig
     from ase_lcom.training.cdvae import TrainConfig, train_cdvae
 
@@ -360,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     cdvae = train.add_parser("cdvae", help="train a CD-VAE on a dataset (rerun with the same --out to resume)")
     cdvae.add_argument("--data", required=True, help="dataset file (ASE db, extxyz, CDVAE csv, ...)")
     cdvae.add_argument("--out", required=True, help="checkpoint directory")
-    cdvae.add_argument("--exclude-compositions", help="comma-separated formulas to leave out of training, or csp26 (the held-out protocol)")
+    cdvae.add_argument("--exclude-compositions", help=EXCLUDE_HELP)
     cdvae.add_argument("--split", default="0.8,0.1,0.1",
                        help="train,val,test fractions of the compositions (default 0.8,0.1,0.1)")
     cdvae.add_argument("--epochs", type=int, default=100)
@@ -379,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     lcom.add_argument("--cdvae", required=True, help="CD-VAE checkpoint (best.pt of `ase-lcom train cdvae`)")
     lcom.add_argument("--data", required=True, help="dataset with formation energies (ASE db, extxyz, ...)")
     lcom.add_argument("--out", required=True, help="bundle file to write (.pt)")
-    lcom.add_argument("--exclude-compositions", help="comma-separated formulas to leave out of training, or csp26 (the held-out protocol)")
+    lcom.add_argument("--exclude-compositions", help=EXCLUDE_HELP)
     lcom.add_argument("--work-dir", help="intermediate files (default: OUT with suffix .work)")
     lcom.add_argument("--hidden", type=int, help="surrogate hidden units per layer (default 512; paper 2048)")
     lcom.add_argument("--epochs", type=int)

@@ -171,4 +171,3 @@ class LCOMTransformation(_OneToManyTransformation):
                    "energy_per_atom": c.validated_energy_per_atom if self.relax else c.energy_per_atom}
                   for c in candidates]
         return ranked if return_ranked_list is True else ranked[: int(return_ranked_list)]
-

@@ -28,25 +28,23 @@ rhombohedral groups in the hexagonal setting)."""
 
 
 @lru_cache(maxsize=1)
-def _wyckoff_table() -> dict[int, list[tuple[int, str, int]]]:
-    """(multiplicity, letter, degrees of freedom) of every Wyckoff position of every space group."""
+def _group_table() -> dict[int, tuple[int, list[tuple[int, str, int]]]]:
+    """For every space group: its centring factor and the (multiplicity, letter, degrees of freedom) of each
+    Wyckoff position (one pass over pyxtal's groups, about 2 s, cached)."""
     from pyxtal.symmetry import Group
 
-    return {g: [(int(w.multiplicity), w.letter, int(w.get_dof())) for w in Group(g)] for g in range(1, 231)}
-
-
-@lru_cache(maxsize=1)
-def _centring_table() -> dict[int, int]:
-    from pyxtal.symmetry import Group
-
-    return {g: CENTRING[Group(g).symbol[0]] for g in range(1, 231)}
+    table = {}
+    for g in range(1, 231):
+        group = Group(g)
+        table[g] = (CENTRING[group.symbol[0]], [(int(w.multiplicity), w.letter, int(w.get_dof())) for w in group])
+    return table
 
 
 @lru_cache(maxsize=4096)
 def _combinations(group: int, counts: tuple[int, ...]) -> tuple[tuple[tuple[str, ...], ...], ...]:
     """Up to :data:`MAX_COMBINATIONS` Wyckoff assignments (letters per species) that hold ``counts`` atoms;
     positions without free parameters are used at most once."""
-    positions = _wyckoff_table()[group]
+    positions = _group_table()[group][1]
     found: list[tuple[tuple[str, ...], ...]] = []
 
     def fill(species: int, remaining: int, start: int, used: frozenset[int], chosen: list[tuple[str, ...]],
@@ -103,7 +101,7 @@ class SymmetricCrystalSpace:
 
         x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0 - 1e-9)
         group_number = self.groups[int(x[0] * len(self.groups))]
-        centring = _centring_table()[group_number]
+        centring = _group_table()[group_number][0]
         combos = _combinations(group_number, self._conventional_counts(group_number)) if group_number > 1 else (
             tuple(("1a",) * n for n in self.counts),)
         combo = combos[int(x[1] * len(combos))]
@@ -130,7 +128,7 @@ class SymmetricCrystalSpace:
         return structure
 
     def _conventional_counts(self, group: int) -> tuple[int, ...]:
-        return tuple(n * _centring_table()[group] for n in self.counts)
+        return tuple(n * _group_table()[group][0] for n in self.counts)
 
     def _lattice(self, system: str, x: np.ndarray, centring: int = 1) -> Lattice:
         ratios = 0.7 + 0.6 * x[1:4]
