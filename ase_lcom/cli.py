@@ -207,7 +207,8 @@ def _cmd_train_lcom(args: argparse.Namespace) -> int:
     card = {"data": str(args.data), "cdvae_checkpoint": str(args.cdvae),
             "command": " ".join([PROG, *sys.argv[1:]]) if sys.argv else PROG}
     model = build_lcom_model(args.cdvae, records, args.out, work, COMsConfig(**options), card,
-                             progress=not args.quiet, hidden=args.hidden)
+                             progress=not args.quiet, hidden=args.hidden,
+                             decoded_calculator=None if args.decoded_calculator == "none" else args.decoded_calculator)
     print(model.describe())
     print(f"training curves written to {plot_training(model, Path(args.out).with_suffix('.png'))}")
     return 0
@@ -222,6 +223,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     parse_formula(args.formula)
     start = time.perf_counter()
     kwargs: dict[str, Any] = {"model": args.model} if args.model else {}
+    if args.rank_by:
+        kwargs["rank_by"] = args.rank_by
     predictor = load_predictor(args.predictor, **kwargs)
     loaded = time.perf_counter()
     candidates = predictor.predict_candidates(args.formula, z=args.z, n_candidates=args.n_candidates,
@@ -230,7 +233,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     print(f"{args.predictor} prediction for {args.formula}: {len(candidates)} candidates "
           f"(model load {loaded - start:.1f} s, prediction {done - loaded:.1f} s)")
     header = f"{'rank':>4}  {'formula':<10} {'atoms':>5}  {'space group':<12} {'E_f pred':>9}"
-    print(header + ("  E_f relaxed" if args.relax else "") + "  (eV/atom)")
+    validated = "  E_f relaxed" if args.relax else f"  E_f {args.rank_by:>7}" if args.rank_by else ""
+    print(header + validated + "  (eV/atom)")
     for rank, c in enumerate(candidates, 1):
         line = (f"{rank:>4}  {c.structure.composition.reduced_formula:<10} {len(c.structure):>5}  "
                 f"{c.info.get('spacegroup', '?'):<12} {c.energy_per_atom:>9.3f}")
@@ -264,9 +268,12 @@ def _cmd_benchmark_csp26(args: argparse.Namespace) -> int:
         options: dict[str, Any] = {}
         if name in ("lcom", "sl", "cdvae") and args.model:
             options["model"] = args.model
+        if name in ("lcom", "sl", "cdvae") and args.rank_by:
+            options["rank_by"] = args.rank_by
         if name in ("ras", "pso", "bo") and args.budget:
             options["budget"] = args.budget
-        factories[name] = partial(load_predictor, name, **options)
+        label = f"{name}+{args.rank_by}" if "rank_by" in options else name
+        factories[label] = partial(load_predictor, name, **options)
     out = Path(args.out)
     rows = csp.run_csp_benchmark(factories, out, formulas, args.calculator, relax=not args.no_relax, seed=args.seed,
                                  protocol=args.protocol, progress=not args.quiet)
@@ -284,6 +291,26 @@ def _cmd_benchmark_csp26(args: argparse.Namespace) -> int:
         print(f"GPAW cross-check: MLIP and DFT agree on {agree}/{len(checks)} orderings (dft_check.json)")
     print(report)
     print(f"written: {out / 'report.md'}, {out / 'report.json'}, {out / 'rows.jsonl'}")
+    return 0
+
+
+def _cmd_benchmark_improvement(args: argparse.Namespace) -> int:
+    from ase_lcom.benchmarks import improvement
+    from ase_lcom.benchmarks.csp import experimental_units
+    from ase_lcom.data.compositions import CSP26
+    from ase_lcom.lcom.model import cached_model
+
+    formulas = [f.strip() for f in args.compounds.split(",")] if args.compounds else list(CSP26)
+    unknown = [f for f in formulas if f not in CSP26]
+    if unknown:
+        raise LCOMError(f"not a benchmark compound: {', '.join(unknown)} (choose from {' '.join(CSP26)})")
+    rows = improvement.seed_improvements(formulas, cached_model(args.model), {f: experimental_units(f) for f in formulas},
+                                         args.calculator, args.seeds, args.seed, progress=not args.quiet)
+    summary = improvement.write_report(rows, args.out)
+    for name, s in summary.items():
+        print(f"{name}: median improvement over the seed {100 * s['median_improvement']:+.1f}%, "
+              f"{s['compounds_improved']}/{s['compounds']} compounds improved")
+    print(f"written: {Path(args.out) / 'improvement.json'}, {Path(args.out) / 'improvement.png'}")
     return 0
 
 
@@ -383,6 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
     lcom.add_argument("--exclude-compositions", help=EXCLUDE_HELP)
     lcom.add_argument("--work-dir", help="intermediate files (default: OUT with suffix .work)")
     lcom.add_argument("--hidden", type=int, help="surrogate hidden units per layer (default 512; paper 2048)")
+    lcom.add_argument("--decoded-calculator", default="chgnet",
+                      help="score decoded data crystals with this calculator and train the surrogates on them too "
+                           "(default chgnet; 'none' trains on the data only)")
     lcom.add_argument("--epochs", type=int)
     lcom.add_argument("--batch-size", type=int)
     lcom.add_argument("--lr", type=float)
@@ -399,6 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--n-candidates", "-k", type=int, default=8, help="crystals decoded (default 8)")
     predict.add_argument("--steps", type=int, help="latent gradient steps (default: the model's)")
     predict.add_argument("--relax", action="store_true", help="relax candidates with CHGNet and re-rank")
+    predict.add_argument("--rank-by", metavar="CALC",
+                         help="re-rank candidates by this calculator's single-point energy, e.g. chgnet")
     predict.add_argument("--predictor", "-p", default="lcom", help="lcom (default), sl, cdvae, or any installed")
     predict.add_argument("--model", help="LCOM model bundle (default: the shipped model)")
     predict.add_argument("--seed", type=int, default=0)
@@ -415,6 +447,8 @@ def build_parser() -> argparse.ArgumentParser:
     csp26.add_argument("--protocol", default="paper", choices=["paper", "held-out"],
                        help="label of the model's training protocol (held-out needs --model)")
     csp26.add_argument("--model", help="LCOM bundle for lcom/sl/cdvae (default: the shipped model)")
+    csp26.add_argument("--rank-by", metavar="CALC", help="lcom/sl/cdvae rank their candidates by this calculator's "
+                       "single-point energies (rows labelled e.g. lcom+chgnet)")
     csp26.add_argument("--budget", type=int, help="energy evaluations for ras/pso/bo (default 300; GN-OA: 5000)")
     csp26.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
     csp26.add_argument("--no-relax", action="store_true", help="skip relaxing predictions")
@@ -422,6 +456,17 @@ def build_parser() -> argparse.ArgumentParser:
     csp26.add_argument("--seed", type=int, default=0)
     csp26.add_argument("-q", "--quiet", action="store_true")
     csp26.set_defaults(func=_cmd_benchmark_csp26)
+
+    gain = bench.add_parser("improvement", help="the LCOM paper's Figure 3: validated energy gain of latent "
+                            "optimisation over its seeds, conservative (COMs) vs plain (SL) surrogate")
+    gain.add_argument("--out", required=True, help="directory for improvement.json and improvement.png")
+    gain.add_argument("--compounds", help="comma-separated subset of the 26 compounds")
+    gain.add_argument("--model", help="LCOM bundle (default: the shipped model)")
+    gain.add_argument("--seeds", type=int, default=8, help="seed latents per compound (default 8)")
+    gain.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
+    gain.add_argument("--seed", type=int, default=0)
+    gain.add_argument("-q", "--quiet", action="store_true")
+    gain.set_defaults(func=_cmd_benchmark_improvement)
 
     listing = sub.add_parser("list", help="list installed calculators and predictors")
     listing.set_defaults(func=_cmd_list)

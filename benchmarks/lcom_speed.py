@@ -12,18 +12,8 @@ import time
 import torch
 
 
-
-def experimental_units(formula: str) -> int:
-    """Formula units in the primitive cell of the compound's experimental ground-state structure type."""
-    from pymatgen.core import Composition
-
-    from ase_lcom.benchmarks.csp import EXPERIMENTAL_GROUND_STATES, reference_polymorphs
-
-    cell = reference_polymorphs(formula)[EXPERIMENTAL_GROUND_STATES[formula]]
-    return round(len(cell) / Composition(formula).reduced_composition.num_atoms)
-
-
 def main() -> None:
+    from ase_lcom.benchmarks.csp import experimental_units
     from ase_lcom.data.compositions import CSP26
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

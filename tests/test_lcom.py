@@ -21,13 +21,13 @@ from ase_lcom.data.readers import read_records
 from ase_lcom.errors import FormulaError
 from ase_lcom.lcom.card import plot_training
 from ase_lcom.lcom.dynamics import LCOM
-from ase_lcom.lcom.model import LCOMModel, composition_tensor, default_model_path
+from ase_lcom.lcom.model import LCOMModel, SeedBank, composition_tensor, default_model_path
 from ase_lcom.lcom.predictor import CDVAEPredictor, LCOMPredictor, SLPredictor, symmetrize
 from ase_lcom.models.surrogate import descend
 from ase_lcom.predictors import load_predictor
 from ase_lcom.training.cdvae import TrainConfig, train_cdvae
 from ase_lcom.training.checkpoints import CheckpointError
-from ase_lcom.training.lcom import build_lcom_model
+from ase_lcom.training.lcom import build_lcom_model, decode_seed_bank
 from ase_lcom.training.surrogate import COMsConfig, train_surrogate
 from ase_lcom.transformations import LCOMTransformation
 from tests.test_training import TINY
@@ -72,6 +72,7 @@ def test_bundle_round_trip_and_errors(tiny_bundle, tmp_path):
     assert set(model.surrogates) == {"coms", "sl"}
     assert len(model.seeds.formulas) == 24 and model.seeds.latents.shape == (24, 8)
     assert model.card["structures"] == 24 and "cdvae_train_seconds" in model.card
+    assert model.card["decoded_rows"] == 24 and model.card["decoded_calculator"] == "chgnet"
     history = model.card["surrogates"]["coms"]["final"]
     assert history["alpha"] > 0 and model.card["surrogates"]["sl"]["final"]["alpha"] == 0
     assert len(model.card["cdvae_history"]) == 2 and len(model.card["surrogates"]["coms"]["history"]) == 8
@@ -93,7 +94,7 @@ def test_predictors_return_ranked_candidates_of_the_formula(tiny_bundle, cls):
     energies = [c.energy_per_atom for c in candidates]
     assert energies == sorted(energies)
     first = candidates[0].info
-    assert first["seed"].startswith("data:") or first["seed"] == "random"
+    assert first["seed"].split(":")[0] in ("data", "prototype", "random")
     assert len(first["trace"]) == predictor.steps + 1
     if cls is CDVAEPredictor:
         assert predictor.steps == 0
@@ -101,9 +102,20 @@ def test_predictors_return_ranked_candidates_of_the_formula(tiny_bundle, cls):
         assert predictor.steps > 0 and all(c.info["trace"][-1] <= c.info["trace"][0] + 1e-6 for c in candidates)
 
 
+def test_seeds_include_decorated_prototypes_of_the_cell_size(tiny_bundle):
+    predictor = LCOMPredictor(tiny_bundle)
+    _, cells, labels = predictor.seeds("NaCl", 1, 4, np.random.default_rng(0))
+    assert {"prototype:rocksalt", "prototype:cscl", "prototype:zincblende"} <= set(labels)
+    assert all(cell.num_atoms == 2 for cell in cells)
+    _, cells, labels = predictor.seeds("NaCl", 2, 4, np.random.default_rng(0))
+    assert "prototype:wurtzite" in labels and "prototype:rocksalt" not in labels  # rocksalt has 2 or 8 atoms
+    _, _, labels = LCOMPredictor(tiny_bundle, prototypes=False).seeds("NaCl", 1, 4, np.random.default_rng(0))
+    assert labels == ["random"] * 4
+
+
 def test_predict_unseen_composition_with_z_uses_random_seeds(tiny_bundle):
-    candidates = LCOMPredictor(tiny_bundle, n_candidates=2, num_levels=4, steps_per_level=1).predict_candidates(
-        "NaCl", z=2)
+    candidates = LCOMPredictor(tiny_bundle, n_candidates=2, num_levels=4, steps_per_level=1,
+                               prototypes=False).predict_candidates("NaCl", z=2)
     assert all(c.info["seed"] == "random" for c in candidates)
     assert all(c.structure.composition.reduced_formula == "NaCl" for c in candidates)
     assert all(c.info["num_atoms"] == 4 for c in candidates)
@@ -121,6 +133,40 @@ def test_predict_with_relaxation_reranks_by_validated_energy(tiny_bundle):
     validated = [c.validated_energy_per_atom for c in candidates]
     assert all(v is not None and np.isfinite(v) for v in validated) and validated == sorted(validated)
     assert all("unrelaxed" in c.info for c in candidates)
+
+
+def test_rank_by_calculator_orders_candidates_by_single_point_energy(tiny_bundle):
+    candidates = LCOMPredictor(tiny_bundle, n_candidates=3, num_levels=4, steps_per_level=1,
+                               rank_by="chgnet").predict_candidates("NaCl", z=1)
+    validated = [c.validated_energy_per_atom for c in candidates]
+    assert all(np.isfinite(v) for v in validated) and validated == sorted(validated)
+    assert all(c.info["ranked_by"] == "chgnet" and "unrelaxed" not in c.info for c in candidates)
+
+
+def test_decoded_rows_are_scored_capped_and_resumed(tiny_bundle, tmp_path):
+    model = LCOMModel.load(tiny_bundle)
+    seeds = model.seeds
+    head = SeedBank(seeds.latents[:4], seeds.formulas[:4], seeds.num_atoms[:4], seeds.energies[:4])
+    path = tmp_path / "decoded.pt"
+    first = decode_seed_bank(model, head, "chgnet", path, chunk=2, max_energy=1.0, progress=False)
+    assert first.formulas == seeds.formulas[:4] and torch.all(first.energies <= 1.0)
+    assert torch.all(torch.isfinite(first.energies)) and first.latents.shape == (4, 8)
+    second = decode_seed_bank(model, SeedBank(seeds.latents[:6], seeds.formulas[:6], seeds.num_atoms[:6],
+                                              seeds.energies[:6]), "chgnet", path, chunk=2, progress=False)
+    assert len(second.formulas) == 6 and torch.equal(second.energies[:4], first.energies)  # kept, not redone
+
+
+def test_seed_improvement_report(tiny_bundle, tmp_path):
+    from ase_lcom.benchmarks import improvement
+
+    rows = improvement.seed_improvements(["NaCl"], LCOMModel.load(tiny_bundle), {"NaCl": 1}, n_seeds=3,
+                                         progress=False)
+    assert len(rows[0]["seed_energy"]) == len(rows[0]["coms"]) == len(rows[0]["sl"]) == 3
+    assert rows[0]["seeds"][0] == "prototype:rocksalt"
+    summary = improvement.write_report(rows, tmp_path)
+    expected = np.median(improvement.relative_improvement(rows[0], "coms"))
+    assert summary["coms"]["per_compound"]["NaCl"] == pytest.approx(expected)
+    assert (tmp_path / "improvement.png").stat().st_size > 10_000
 
 
 def test_symmetrize_finds_rocksalt(nacl):

@@ -50,6 +50,8 @@ def test_train_resume_and_decode(perovskites, tmp_path):
     _, resumed = load_cdvae(tmp_path / "last.pt")
     assert [h["epoch"] for h in resumed["history"]] == [1, 2, 3, 4, 5]
     assert resumed["history"][:4] == history
+    rates = [h["lr"] for h in resumed["history"]]  # halved on plateaus, never raised, state kept on resume
+    assert rates[0] == 3e-3 and all(b <= a for a, b in zip(rates, rates[1:])) and "scheduler" in resumed
 
     z = torch.zeros(2, 8)
     numbers = torch.tensor([38, 22, 8, 8, 8] * 2)

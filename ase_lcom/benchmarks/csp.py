@@ -150,6 +150,12 @@ def evaluate(structure: Structure, formula: str, reference: dict[str, Any], vali
     return row
 
 
+def experimental_units(formula: str) -> int:
+    """Formula units in the primitive cell of the compound's experimental ground-state structure type."""
+    cell = reference_polymorphs(formula)[EXPERIMENTAL_GROUND_STATES[formula]]
+    return round(len(cell) / Composition(formula).reduced_composition.num_atoms)
+
+
 def ground_state_units(formula: str, reference: dict[str, Any]) -> int:
     """Formula units per cell of the calculator's ground state (2 atoms, or 4 for wurtzite and graphite)."""
     atoms = reference["polymorphs"][reference["ground_state"]]["num_atoms"]
@@ -284,7 +290,7 @@ def plot_report(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    by = {(r["formula"], r["predictor"]): r for r in rows}
+    by = {(r["formula"], r["predictor"]): r for r in rows if r["protocol"] == "paper"}
     formulas = [f for f in CSP26 if (f, "cdvae") in by]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
     width = 0.4

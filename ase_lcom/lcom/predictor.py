@@ -2,15 +2,17 @@
 
 All three share one pipeline on a :class:`LCOMModel`:
 
-1. **seeds**: latent means of the seed bank's structures of the target composition (the encoded training
-   data), of structures the caller passes (``seed_structures``), and, to reach ``n_candidates``, of random
-   symmetric cells from pyxtal, encoded;
+1. **seeds**: latent means of structures the caller passes (``seed_structures``), of the seed bank's
+   structures of the target composition (the encoded training data), of the composition decorated onto the
+   prototype library (rocksalt, wurtzite, perovskite, ...; ``prototypes=True``) and, to reach
+   ``n_candidates``, of random symmetric cells from pyxtal, encoded;
 2. **optimise**: ``steps`` gradient-descent steps on the surrogate energy (LCOM paper, eq. 5; ``steps=0`` for
    the CD-VAE baseline);
 3. **decode** the ``n_candidates`` lowest-energy latents (annealed Langevin sampling), symmetrise them
    (spglib, ``symprec``) and rank by the surrogate energy of the decoded crystal (re-encoded, so the score
    belongs to the structure returned, not to the latent it came from);
-4. optionally **relax** each with a calculator and re-rank by the validated formation energy.
+4. optionally **rank by a calculator** instead (``rank_by``: one single point per candidate, no relaxation) or
+   **relax** each with a calculator and re-rank by the validated formation energy.
 """
 
 from __future__ import annotations
@@ -63,6 +65,11 @@ class LatentPredictor(StructurePredictor):
         Largest cell tried when ``z`` is not given.
     symprec
         spglib tolerance for symmetrising predictions (Angstrom).
+    prototypes
+        Also seed from the composition decorated onto the prototype structures that fit its cell size.
+    rank_by
+        ``None`` ranks candidates by the surrogate (no simulation); a calculator name ranks them by its
+        single-point formation energy (one evaluation per candidate).
     calculator
         Calculator name for ``relax=True`` (formation energies against its own elemental references).
     """
@@ -74,7 +81,7 @@ class LatentPredictor(StructurePredictor):
     def __init__(self, model: LCOMModel | str | os.PathLike | None = None, surrogate: str | None = None,
                  steps: int | None = None, step_lr: float | None = None, n_candidates: int = 8,
                  num_levels: int = 20, steps_per_level: int = 2, max_atoms: int = 12, symprec: float = 0.1,
-                 calculator: str = "chgnet", relax_steps: int = 300, fmax: float = 0.05) -> None:
+                 prototypes: bool = True, rank_by: str | None = None, calculator: str = "chgnet", relax_steps: int = 300, fmax: float = 0.05) -> None:
         self.model = model if isinstance(model, LCOMModel) else cached_model(None if model is None else str(model))
         self.surrogate_name = surrogate or self.surrogate_name
         self.surrogate, settings = self.model.surrogate(self.surrogate_name)
@@ -85,6 +92,8 @@ class LatentPredictor(StructurePredictor):
         self.steps_per_level = steps_per_level
         self.max_atoms = max_atoms
         self.symprec = symprec
+        self.prototypes = prototypes
+        self.rank_by = rank_by
         self.calculator = calculator
         self.relax_steps = relax_steps
         self.fmax = fmax
@@ -92,7 +101,7 @@ class LatentPredictor(StructurePredictor):
     def seeds(self, formula: FormulaLike, z: int | None, n_seeds: int, rng: np.random.Generator,
               seed_structures: Sequence[StructureLike] = ()) -> tuple[torch.Tensor, list[Composition], list[str]]:
         """Seed latents, their cell compositions and where each came from."""
-        from ase_lcom.data.prototypes import random_structure
+        from ase_lcom.data.prototypes import decorate, random_structure
         from ase_lcom.structure import to_structure
 
         reduced = parse_formula(formula).reduced_formula
@@ -108,6 +117,15 @@ class LatentPredictor(StructurePredictor):
             for row in rows.tolist():
                 cells.append(cell_composition(reduced, int(self.model.seeds.num_atoms[row]) // per_unit))
                 labels.append(f"data:{row}")
+        if self.prototypes:
+            sizes = {u * per_unit for u in units}
+            decorated = [(name, cell) for name, structure in decorate(reduced)
+                         for cell in {len(c): c for c in (structure, structure.get_primitive_structure())}.values()
+                         if len(cell) in sizes]
+            if decorated:
+                latents.append(self.model.encode([cell for _, cell in decorated]))
+                cells += [cell.composition for _, cell in decorated]
+                labels += [f"prototype:{name}" for name, _ in decorated]
         randoms = [random_structure(cell_composition(reduced, units[k % len(units)]), rng)
                    for k in range(max(0, n_seeds - len(cells)))]
         if randoms:
@@ -154,7 +172,22 @@ class LatentPredictor(StructurePredictor):
         candidates.sort(key=lambda c: c.energy_per_atom)
         if relax:
             self.relax_candidates(candidates)
+        elif self.rank_by:
+            self.rank_candidates(candidates, self.rank_by)
         return candidates
+
+    def rank_candidates(self, candidates: list[Candidate], calculator_name: str) -> None:
+        """Re-rank candidates in place by a calculator's single-point formation energy (no relaxation)."""
+        from ase_lcom.calculators import ReferenceEnergies, energy_per_atom, get_calculator
+
+        calculator = get_calculator(calculator_name)
+        references = ReferenceEnergies(calculator_name)
+        for candidate in candidates:
+            energy = energy_per_atom(candidate.structure, calculator)
+            candidate.validated_energy_per_atom = references.formation_energy_per_atom(
+                candidate.structure.composition, energy)
+            candidate.info["ranked_by"] = calculator_name
+        candidates.sort(key=lambda c: c.validated_energy_per_atom)
 
     def relax_candidates(self, candidates: list[Candidate]) -> None:
         """Relax each candidate in place with the calculator; re-rank by validated formation energy."""

@@ -33,7 +33,8 @@ class Candidate:
     energy_per_atom: float
     """The predictor's own energy estimate, eV/atom (surrogate or calculator)."""
     validated_energy_per_atom: float | None = None
-    """Energy after relaxation with a validating calculator, when one was run (eV/atom)."""
+    """Formation energy from a validating calculator, when one was run: after relaxation, or a single point
+    when only ranking (eV/atom)."""
     info: dict[str, Any] = field(default_factory=dict)
 
 

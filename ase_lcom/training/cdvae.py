@@ -1,4 +1,5 @@
-"""Training the CD-VAE: Adam, gradient clipping, per-epoch validation, resumable checkpoints.
+"""Training the CD-VAE: Adam, gradient clipping, learning rate halved on validation plateaus, per-epoch
+validation, resumable checkpoints.
 
 ``out_dir/last.pt`` is written after every epoch (atomically) and ``out_dir/best.pt`` whenever the validation
 loss improves; rerunning with the same ``out_dir`` continues from ``last.pt``.
@@ -33,6 +34,10 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 1e-3
     grad_clip: float = 1.0
+    lr_patience: int = 4
+    """Epochs without a better validation loss before the learning rate is multiplied by ``lr_factor``."""
+    lr_factor: float = 0.5
+    min_lr: float = 1e-5
     seed: int = 0
     device: str = "cpu"
 
@@ -103,8 +108,12 @@ def train_cdvae(
         model.lattice_head.fit_scaler(LatticeHead.parameters_of(*full.lattice_params(), full.num_atoms).float())
     model.to(tcfg.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=tcfg.lr_factor,
+                                                           patience=tcfg.lr_patience, min_lr=tcfg.min_lr)
     if "optimizer" in state:
         optimizer.load_state_dict(state["optimizer"])
+    if "scheduler" in state:
+        scheduler.load_state_dict(state["scheduler"])
     rng = np.random.default_rng(tcfg.seed + state["epoch"])
     val_batches = _batches(val, tcfg.batch_size, None)
     bar = tqdm(range(state["epoch"], tcfg.epochs), desc="train cdvae", unit="epoch", disable=not progress)
@@ -122,11 +131,13 @@ def train_cdvae(
             train_losses.append(float(losses["total"].detach()))
         val_losses = _mean_losses(model, val_batches, tcfg.device, tcfg.seed)
         record = {"epoch": epoch + 1, "train_total": float(np.mean(train_losses)), "seconds": time.perf_counter() - start,
-                  **{f"val_{k}": v for k, v in val_losses.items()}}
+                  "lr": optimizer.param_groups[0]["lr"], **{f"val_{k}": v for k, v in val_losses.items()}}
+        scheduler.step(val_losses["total"])
         state["history"].append(record)
         state["epoch"] = epoch + 1
         content = {"format": CHECKPOINT_KIND, "config": model.cfg.to_dict(), "train_config": asdict(tcfg),
-                   "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": state["epoch"],
+                   "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                   "scheduler": scheduler.state_dict(), "epoch": state["epoch"],
                    "history": state["history"], "best": min(state["best"], val_losses["total"])}
         if val_losses["total"] < state["best"]:
             state["best"] = val_losses["total"]

@@ -3,8 +3,13 @@
 Stages, each kept on disk in ``work_dir`` so an interrupted build resumes where it stopped:
 
 1. ``latents.pt``: latent means of every dataset structure with a formation energy;
-2. ``surrogate-coms.pt`` and ``surrogate-sl.pt``: the conservative and the plain surrogate;
-3. the bundle itself (``out``), with a card recording data, settings, timings and validation errors.
+2. ``decoded-<calculator>.pt``: every data latent decoded as a prediction is (Langevin sampling, spglib
+   symmetrisation), scored by the calculator (single point) and re-encoded. Predictions rank decoded crystals
+   by the surrogate, and decoded crystals are distorted versions of the data: a surrogate that only saw
+   relaxed data ranks them badly. These rows teach it their energies (skipped with ``decoded_calculator=None``);
+3. ``surrogate-coms.pt`` and ``surrogate-sl.pt``: the conservative and the plain surrogate, trained on the
+   data and decoded rows together;
+4. the bundle itself (``out``), with a card recording data, settings, timings and validation errors.
 """
 
 from __future__ import annotations
@@ -45,6 +50,58 @@ def encode_records(model: LCOMModel, records: list[Any], batch_size: int = 64, p
                     torch.tensor([float(r.formation_energy_per_atom) for r in kept]))
 
 
+def decode_seed_bank(
+    model: LCOMModel,
+    seeds: SeedBank,
+    calculator: str,
+    path: Path,
+    chunk: int = 64,
+    max_energy: float = 5.0,
+    seed: int = 0,
+    progress: bool = True,
+) -> SeedBank:
+    """Stage 2: decoded, symmetrised, calculator-scored and re-encoded versions of every seed latent.
+
+    Formation energies above ``max_energy`` eV/atom (overlapping atoms; failed evaluations) are capped there so
+    a few broken crystals do not dominate the surrogate's standardisation. Saved after every ``chunk`` latents
+    to ``path``; a rerun continues from there.
+    """
+    from tqdm.auto import tqdm
+
+    from ase_lcom.calculators import CalculatorError, ReferenceEnergies, energy_per_atom, get_calculator
+    from ase_lcom.lcom.predictor import symmetrize
+    from ase_lcom.structure import cell_composition
+
+    done = SeedBank.from_content(load_checkpoint(path, "decoded")) if path.exists() else SeedBank(
+        torch.zeros(0, seeds.latents.shape[1]), [], torch.zeros(0, dtype=torch.long), torch.zeros(0))
+    calc = get_calculator(calculator)
+    references = ReferenceEnergies(calculator)
+    total = len(seeds.formulas)
+    bar = tqdm(total=total, initial=len(done.formulas), desc=f"decode + {calculator}", unit="crystal",
+               disable=not progress)
+    for start in range(len(done.formulas), total, chunk):
+        rows = range(start, min(start + chunk, total))
+        cells = [cell_composition(seeds.formulas[i], int(seeds.num_atoms[i]) // int(
+            Composition(seeds.formulas[i]).num_atoms)) for i in rows]
+        decoded = [symmetrize(s)[0] for s in model.decode(seeds.latents[list(rows)], cells, seed=seed + start)]
+        energies = []
+        for structure in decoded:
+            try:
+                energy = references.formation_energy_per_atom(structure.composition,
+                                                              energy_per_atom(structure, calc))
+            except CalculatorError:
+                energy = max_energy
+            energies.append(min(energy, max_energy))
+        done = SeedBank(torch.cat([done.latents, model.encode(decoded)]),
+                        done.formulas + [seeds.formulas[i] for i in rows],
+                        torch.cat([done.num_atoms, torch.tensor([len(s) for s in decoded])]),
+                        torch.cat([done.energies, torch.tensor(energies)]))
+        save_checkpoint({"format": "decoded", **done.to_content()}, path)
+        bar.update(len(rows))
+    bar.close()
+    return done
+
+
 def build_lcom_model(
     cdvae_checkpoint: str | os.PathLike,
     records: list[Any],
@@ -54,9 +111,11 @@ def build_lcom_model(
     card: dict[str, Any] | None = None,
     progress: bool = True,
     hidden: int | None = None,
+    decoded_calculator: str | None = "chgnet",
 ) -> LCOMModel:
-    """Encode the data, train the COMs and SL surrogates (same settings but alpha = 0; ``hidden`` units per
-    layer, default :class:`SurrogateConfig`'s) and save the bundle."""
+    """Encode the data, decode and score it (``decoded_calculator``; None skips), train the COMs and SL
+    surrogates (same settings but alpha = 0; ``hidden`` units per layer, default :class:`SurrogateConfig`'s)
+    on both and save the bundle."""
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     cdvae, cdvae_content = load_cdvae(cdvae_checkpoint)
@@ -70,8 +129,17 @@ def build_lcom_model(
         model.seeds = encode_records(model, records, progress=progress)
         timings["encode_seconds"] = time.perf_counter() - start
         save_checkpoint({"format": "latents", **model.seeds.to_content()}, latents_path)
-    seeds = model.seeds
-    compositions = composition_tensor([Composition(f) for f in seeds.formulas])
+    seeds = training = model.seeds
+    if decoded_calculator:
+        decoded_path = work / f"decoded-{decoded_calculator}.pt"
+        start, fresh = time.perf_counter(), not decoded_path.exists()
+        decoded = decode_seed_bank(model, seeds, decoded_calculator, decoded_path, progress=progress)
+        if fresh:
+            timings["decode_seconds"] = time.perf_counter() - start
+        training = SeedBank(torch.cat([seeds.latents, decoded.latents]), seeds.formulas + decoded.formulas,
+                            torch.cat([seeds.num_atoms, decoded.num_atoms]),
+                            torch.cat([seeds.energies, decoded.energies]))
+    compositions = composition_tensor([Composition(f) for f in training.formulas])
     base = config or COMsConfig()
     contents: dict[str, dict[str, Any]] = {}
     for name, cfg in (("coms", replace(base, conservative=True)), ("sl", replace(base, conservative=False))):
@@ -81,7 +149,7 @@ def build_lcom_model(
         else:
             start = time.perf_counter()
             architecture = SurrogateConfig(latent_dim=seeds.latents.shape[1], **({"hidden": hidden} if hidden else {}))
-            surrogate, run = train_surrogate(seeds.latents, compositions, seeds.energies, cfg, architecture,
+            surrogate, run = train_surrogate(training.latents, compositions, training.energies, cfg, architecture,
                                              progress=progress, desc=f"train {name} surrogate")
             run["seconds"] = time.perf_counter() - start
             contents[name] = surrogate_content(surrogate, run)
@@ -92,6 +160,8 @@ def build_lcom_model(
         **(card or {}),
         "structures": len(seeds.formulas),
         "compositions": len(set(seeds.formulas)),
+        "decoded_rows": len(training.formulas) - len(seeds.formulas),
+        "decoded_calculator": decoded_calculator,
         "cdvae_epochs": cdvae_content.get("epoch"),
         "cdvae_train_seconds": float(sum(h.get("seconds", 0.0) for h in history)),
         "cdvae_val_losses": history[-1] if history else {},
