@@ -3,6 +3,7 @@
 set -euo pipefail
 ase-lcom list                                                   # calculators, predictors, the shipped model
 ase-lcom predict ZnO --plot zno_lcom.png                        # shipped LCOM model -> ZnO_lcom.cif
+ase-lcom predict ZnO --rank-by chgnet -o ZnO_ranked.cif        # candidates ranked by CHGNet single points
 ase-lcom predict ZnO --relax -o ZnO_relaxed.extxyz              # + CHGNet relaxation and re-ranking
 ase-lcom predict NaCl --predictor ras                           # a GN-OA baseline through the same interface
 ase-lcom relax ZnO_lcom.cif --formation                         # validate a prediction

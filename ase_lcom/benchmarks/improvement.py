@@ -81,17 +81,13 @@ def plot_improvements(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    formulas = [r["formula"] for r in rows]
+    from ase_lcom.benchmarks.csp import grouped_bars
+
     fig, ax = plt.subplots(figsize=(10, 3.8))
-    width = 0.4
-    for k, (name, label) in enumerate((("coms", "LCOM (conservative)"), ("sl", "SL"))):
-        values = [100 * float(np.median(relative_improvement(r, name))) for r in rows]
-        ax.bar(np.arange(len(rows)) + (k - 0.5) * width, values, width, label=label)
-    ax.axhline(0, color="k", lw=0.5)
-    ax.set_xticks(np.arange(len(rows)), formulas, rotation=90)
-    ax.set_ylabel("energy improvement over the seed (%)")
-    ax.set_title("validated formation energy, median over seeds, after vs before latent optimisation")
-    ax.legend()
+    series = {label: [100 * float(np.median(relative_improvement(r, name))) for r in rows]
+              for name, label in (("coms", "LCOM (conservative)"), ("sl", "SL"))}
+    grouped_bars(ax, [r["formula"] for r in rows], series, "energy improvement over the seed (%)",
+                 "validated formation energy, median over seeds, after vs before latent optimisation")
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
