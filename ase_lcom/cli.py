@@ -250,19 +250,26 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _benchmark_compounds(compounds: str | None) -> list[str]:
+    """The ``--compounds`` subset of the 26 CSP compounds (all when not given)."""
+    from ase_lcom.data.compositions import CSP26
+
+    formulas = [f.strip() for f in compounds.split(",")] if compounds else list(CSP26)
+    unknown = [f for f in formulas if f not in CSP26]
+    if unknown:
+        raise LCOMError(f"not a benchmark compound: {', '.join(unknown)} (choose from {' '.join(CSP26)})")
+    return formulas
+
+
 def _cmd_benchmark_csp26(args: argparse.Namespace) -> int:
     from functools import partial
 
     from ase_lcom.benchmarks import csp
-    from ase_lcom.data.compositions import CSP26
     from ase_lcom.predictors import load_predictor
 
-    formulas = [f.strip() for f in args.compounds.split(",")] if args.compounds else list(CSP26)
+    formulas = _benchmark_compounds(args.compounds)
     if args.protocol == "held-out" and not args.model:
         raise LCOMError("--protocol held-out needs --model: a bundle trained without the 26 compounds (BENCHMARKS.md)")
-    unknown = [f for f in formulas if f not in CSP26]
-    if unknown:
-        raise LCOMError(f"not a benchmark compound: {', '.join(unknown)} (choose from {' '.join(CSP26)})")
     factories = {}
     for name in args.predictors.split(","):
         options: dict[str, Any] = {}
@@ -297,13 +304,9 @@ def _cmd_benchmark_csp26(args: argparse.Namespace) -> int:
 def _cmd_benchmark_improvement(args: argparse.Namespace) -> int:
     from ase_lcom.benchmarks import improvement
     from ase_lcom.benchmarks.csp import experimental_units
-    from ase_lcom.data.compositions import CSP26
     from ase_lcom.lcom.model import cached_model
 
-    formulas = [f.strip() for f in args.compounds.split(",")] if args.compounds else list(CSP26)
-    unknown = [f for f in formulas if f not in CSP26]
-    if unknown:
-        raise LCOMError(f"not a benchmark compound: {', '.join(unknown)} (choose from {' '.join(CSP26)})")
+    formulas = _benchmark_compounds(args.compounds)
     rows = improvement.seed_improvements(formulas, cached_model(args.model), {f: experimental_units(f) for f in formulas},
                                          args.calculator, args.seeds, args.seed, progress=not args.quiet)
     summary = improvement.write_report(rows, args.out)

@@ -36,18 +36,17 @@ def seed_improvements(
     decoded optimised latents per surrogate, seed by seed."""
     from tqdm.auto import tqdm
 
-    from ase_lcom.calculators import ReferenceEnergies, energy_per_atom, get_calculator
+    from ase_lcom.benchmarks.csp import Validator
     from ase_lcom.lcom.predictor import LCOMPredictor
 
     predictor = LCOMPredictor(model)
-    calc = get_calculator(calculator)
-    references = ReferenceEnergies(calculator)
+    validator = Validator(calculator)
 
     def score(structures: Sequence[Any]) -> list[float]:
-        energies = [energy_per_atom(s, calc) for s in structures]
+        energies = [validator.energy_per_atom(s) for s in structures]
         if len(structures[0].composition.elements) == 1:
             return energies
-        return [references.formation_energy_per_atom(s.composition, e) for s, e in zip(structures, energies)]
+        return [validator.formation(s, e) for s, e in zip(structures, energies)]
 
     rows = []
     for formula in tqdm(formulas, desc="seed improvement", disable=not progress):

@@ -27,7 +27,7 @@ from pymatgen.core import Composition, Structure
 from ase_lcom.models.cdvae import CDVAE, CDVAEConfig
 from ase_lcom.models.encoder import composition_vector
 from ase_lcom.models.surrogate import EnergySurrogate
-from ase_lcom.structure import CrystalBatch
+from ase_lcom.structure import CrystalBatch, cell_composition
 from ase_lcom.training.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from ase_lcom.training.surrogate import COMsConfig, surrogate_from_content
 
@@ -57,6 +57,15 @@ class SeedBank:
         rows = [i for i, f in enumerate(self.formulas) if f == formula
                 and (num_atoms is None or int(self.num_atoms[i]) in num_atoms)]
         return torch.tensor(rows, dtype=torch.long)
+
+    def cell(self, row: int) -> Composition:
+        """The cell composition (all atoms of the cell) of seed ``row``."""
+        formula = self.formulas[row]
+        return cell_composition(formula, int(self.num_atoms[row]) // int(Composition(formula).num_atoms))
+
+    def __add__(self, other: SeedBank) -> SeedBank:
+        return SeedBank(torch.cat([self.latents, other.latents]), self.formulas + other.formulas,
+                        torch.cat([self.num_atoms, other.num_atoms]), torch.cat([self.energies, other.energies]))
 
     def to_content(self) -> dict[str, Any]:
         return {"latents": self.latents.half(), "formulas": list(self.formulas), "num_atoms": self.num_atoms,

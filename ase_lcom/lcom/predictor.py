@@ -81,7 +81,8 @@ class LatentPredictor(StructurePredictor):
     def __init__(self, model: LCOMModel | str | os.PathLike | None = None, surrogate: str | None = None,
                  steps: int | None = None, step_lr: float | None = None, n_candidates: int = 8,
                  num_levels: int = 20, steps_per_level: int = 2, max_atoms: int = 12, symprec: float = 0.1,
-                 prototypes: bool = True, rank_by: str | None = None, calculator: str = "chgnet", relax_steps: int = 300, fmax: float = 0.05) -> None:
+                 prototypes: bool = True, rank_by: str | None = None, calculator: str = "chgnet",
+                 relax_steps: int = 300, fmax: float = 0.05) -> None:
         self.model = model if isinstance(model, LCOMModel) else cached_model(None if model is None else str(model))
         self.surrogate_name = surrogate or self.surrogate_name
         self.surrogate, settings = self.model.surrogate(self.surrogate_name)
@@ -111,17 +112,14 @@ class LatentPredictor(StructurePredictor):
         latents = [self.model.encode(given)] if given else []
         cells = [s.composition for s in given]
         labels = ["given"] * len(given)
-        rows = self.model.seeds.select(reduced, [u * per_unit for u in units])
+        sizes = [u * per_unit for u in units]
+        rows = self.model.seeds.select(reduced, sizes)
         if len(rows):
             latents.append(self.model.seeds.latents[rows])
-            for row in rows.tolist():
-                cells.append(cell_composition(reduced, int(self.model.seeds.num_atoms[row]) // per_unit))
-                labels.append(f"data:{row}")
-        if self.prototypes:
-            sizes = {u * per_unit for u in units}
-            decorated = [(name, cell) for name, structure in decorate(reduced)
-                         for cell in {len(c): c for c in (structure, structure.get_primitive_structure())}.values()
-                         if len(cell) in sizes]
+            cells += [self.model.seeds.cell(row) for row in rows.tolist()]
+            labels += [f"data:{row}" for row in rows.tolist()]
+        if self.prototypes:  # decorate() gives primitive cells
+            decorated = [(name, cell) for name, cell in decorate(reduced) if len(cell) in sizes]
             if decorated:
                 latents.append(self.model.encode([cell for _, cell in decorated]))
                 cells += [cell.composition for _, cell in decorated]
@@ -178,14 +176,12 @@ class LatentPredictor(StructurePredictor):
 
     def rank_candidates(self, candidates: list[Candidate], calculator_name: str) -> None:
         """Re-rank candidates in place by a calculator's single-point formation energy (no relaxation)."""
-        from ase_lcom.calculators import ReferenceEnergies, energy_per_atom, get_calculator
+        from ase_lcom.calculators import ReferenceEnergies, energy_per_atom
 
-        calculator = get_calculator(calculator_name)
         references = ReferenceEnergies(calculator_name)
         for candidate in candidates:
-            energy = energy_per_atom(candidate.structure, calculator)
-            candidate.validated_energy_per_atom = references.formation_energy_per_atom(
-                candidate.structure.composition, energy)
+            energy = energy_per_atom(candidate.structure, references.calculator)
+            candidate.validated_energy_per_atom = references.formation_energy_per_atom(candidate.structure, energy)
             candidate.info["ranked_by"] = calculator_name
         candidates.sort(key=lambda c: c.validated_energy_per_atom)
 

@@ -68,34 +68,29 @@ def decode_seed_bank(
     """
     from tqdm.auto import tqdm
 
-    from ase_lcom.calculators import CalculatorError, ReferenceEnergies, energy_per_atom, get_calculator
+    from ase_lcom.calculators import CalculatorError, ReferenceEnergies, energy_per_atom
     from ase_lcom.lcom.predictor import symmetrize
-    from ase_lcom.structure import cell_composition
 
     done = SeedBank.from_content(load_checkpoint(path, "decoded")) if path.exists() else SeedBank(
         torch.zeros(0, seeds.latents.shape[1]), [], torch.zeros(0, dtype=torch.long), torch.zeros(0))
-    calc = get_calculator(calculator)
     references = ReferenceEnergies(calculator)
     total = len(seeds.formulas)
     bar = tqdm(total=total, initial=len(done.formulas), desc=f"decode + {calculator}", unit="crystal",
                disable=not progress)
     for start in range(len(done.formulas), total, chunk):
         rows = range(start, min(start + chunk, total))
-        cells = [cell_composition(seeds.formulas[i], int(seeds.num_atoms[i]) // int(
-            Composition(seeds.formulas[i]).num_atoms)) for i in rows]
+        cells = [seeds.cell(i) for i in rows]
         decoded = [symmetrize(s)[0] for s in model.decode(seeds.latents[list(rows)], cells, seed=seed + start)]
         energies = []
         for structure in decoded:
             try:
-                energy = references.formation_energy_per_atom(structure.composition,
-                                                              energy_per_atom(structure, calc))
+                energy = references.formation_energy_per_atom(structure,
+                                                              energy_per_atom(structure, references.calculator))
             except CalculatorError:
                 energy = max_energy
             energies.append(min(energy, max_energy))
-        done = SeedBank(torch.cat([done.latents, model.encode(decoded)]),
-                        done.formulas + [seeds.formulas[i] for i in rows],
-                        torch.cat([done.num_atoms, torch.tensor([len(s) for s in decoded])]),
-                        torch.cat([done.energies, torch.tensor(energies)]))
+        done = done + SeedBank(model.encode(decoded), [seeds.formulas[i] for i in rows],
+                               torch.tensor([len(s) for s in decoded]), torch.tensor(energies))
         save_checkpoint({"format": "decoded", **done.to_content()}, path)
         bar.update(len(rows))
     bar.close()
@@ -136,9 +131,7 @@ def build_lcom_model(
         decoded = decode_seed_bank(model, seeds, decoded_calculator, decoded_path, progress=progress)
         if fresh:
             timings["decode_seconds"] = time.perf_counter() - start
-        training = SeedBank(torch.cat([seeds.latents, decoded.latents]), seeds.formulas + decoded.formulas,
-                            torch.cat([seeds.num_atoms, decoded.num_atoms]),
-                            torch.cat([seeds.energies, decoded.energies]))
+        training = seeds + decoded
     compositions = composition_tensor([Composition(f) for f in training.formulas])
     base = config or COMsConfig()
     contents: dict[str, dict[str, Any]] = {}
