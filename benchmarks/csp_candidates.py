@@ -38,7 +38,7 @@ def summarize(rows: list[dict]) -> None:
 
 
 def main() -> None:
-    from ase_lcom.benchmarks.csp import Validator, compute_references, ground_state_units, matches, score
+    from ase_lcom.benchmarks.csp import Validator, compute_references, evaluate, ground_state_units
     from ase_lcom.data.compositions import CSP26
     from ase_lcom.lcom.predictor import LatentPredictor
 
@@ -70,10 +70,9 @@ def main() -> None:
                 seconds = time.perf_counter() - start
                 scored = []
                 for c in candidates:
-                    energy = validator.energy_per_atom(c.structure)
-                    metrics = score(refs[formula], formula, energy, validator.formation(c.structure, energy))
+                    metrics = evaluate(c.structure, formula, refs[formula], validator, relax=False)["predicted"]
                     scored.append({"surrogate": c.energy_per_atom, "gap": metrics["relative_gap"],
-                                   "criterion": metrics["criterion"], "strict": matches(c.structure, refs[formula]),
+                                   "criterion": metrics["criterion"], "strict": metrics["strict"],
                                    "seed": c.info["seed"], "spacegroup": c.info["spacegroup"]})
                 row = {"variant": variant, "formula": formula, "seed": seed, "candidates": scored,
                        "seconds": seconds}
