@@ -4,7 +4,7 @@ Run: python benchmarks/csp_candidates.py --out runs/csp-candidates/rows.jsonl [-
      [--variants cdvae:coms:0,lcom:coms:50,sl:sl:50] [--seeds 0,1] [--model PATH] [--n-candidates 8]
 
 For each compound (``csp26``: the paper's 26; ``val``: 20 binaries outside the default dataset, for tuning
-without touching the benchmark) and each variant ``name:surrogate:steps`` and decoder seed, all candidates are
+without touching the benchmark) and each variant ``name:surrogate:steps[:step_lr]`` and decoder seed, all candidates are
 scored with CHGNet against the compound's relaxed reference polymorphs. Prints, per variant and seed, the
 paper's 20% criterion for the surrogate's pick, strict matches, the oracle (any candidate passes) and the mean
 Spearman correlation between surrogate energy and validated gap within a compound. Rows are appended as they
@@ -57,9 +57,9 @@ def main() -> None:
     rows = [json.loads(line) for line in args.out.read_text().splitlines()] if args.out.exists() else []
     done = {(r["variant"], r["formula"], r["seed"]) for r in rows}
     for variant in args.variants.split(","):
-        _, surrogate, steps = variant.split(":")
+        _, surrogate, steps, *step_lr = variant.split(":")
         predictor = LatentPredictor(args.model, surrogate=surrogate, steps=int(steps),
-                                    n_candidates=args.n_candidates)
+                                    step_lr=float(step_lr[0]) if step_lr else None, n_candidates=args.n_candidates)
         for seed in map(int, args.seeds.split(",")):
             for formula in formulas:
                 if (variant, formula, seed) in done:

@@ -53,19 +53,25 @@ def test_energy_criterion_is_relative_to_the_ground_state_formation_energy(nacl_
     assert csp.score(ref, "NaCl", e - 0.1, ef - 0.1)["criterion"]  # below the reference ground state passes
 
 
-def test_mini_benchmark_two_compounds_resumes(tmp_path):
+def test_mini_benchmark_two_compounds_two_seeds_resumes(tmp_path):
     command = [sys.executable, "-m", "ase_lcom.cli", "benchmark", "csp26", "--compounds", "NaCl,Si",
-               "--predictors", "ras", "--budget", "12", "--out", str(tmp_path), "-q"]
+               "--predictors", "ras", "--budget", "12", "--seeds", "0,1", "--out", str(tmp_path), "-q"]
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
-    assert sorted(r["formula"] for r in rows) == ["NaCl", "Si"]
+    assert sorted((r["formula"], r["seed"]) for r in rows) == [("NaCl", 0), ("NaCl", 1), ("Si", 0), ("Si", 1)]
     assert all("relaxed" in r and r["predict_seconds"] > 0 for r in rows)
     summary = json.loads((tmp_path / "report.json").read_text())["totals"]["ras/paper"]
-    assert summary["compounds"] == 2 and 0 <= summary["criterion"] <= 2
-    assert "| NaCl |" in (tmp_path / "report.md").read_text()
+    per_seed = {int(seed): count for seed, count in summary["criterion_per_seed"].items()}
+    assert summary["compounds"] == 2 and summary["seeds"] == [0, 1]
+    assert per_seed == {seed: sum(r["predicted"]["criterion"] for r in rows if r["seed"] == seed) for seed in (0, 1)}
+    assert summary["criterion"] == pytest.approx((per_seed[0] + per_seed[1]) / 2)
+    report = (tmp_path / "report.md").read_text()
+    assert "| NaCl |" in report and "/2, s " in report  # a compound's cell counts the seeds that pass
     again = subprocess.run(command, capture_output=True, text=True)  # finished rows are kept, not redone
-    assert again.returncode == 0 and len((tmp_path / "rows.jsonl").read_text().splitlines()) == 2
+    assert again.returncode == 0 and len((tmp_path / "rows.jsonl").read_text().splitlines()) == 4
+    bad_seeds = subprocess.run(command[:-1] + ["--seeds", "0,x"], capture_output=True, text=True)
+    assert bad_seeds.returncode == 2 and "--seeds takes comma-separated integers" in bad_seeds.stderr
     held_out = subprocess.run(command[:-1] + ["--protocol", "held-out"], capture_output=True, text=True)
     assert held_out.returncode == 2 and "needs --model" in held_out.stderr
 

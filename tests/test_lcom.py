@@ -159,14 +159,28 @@ def test_decoded_rows_are_scored_capped_and_resumed(tiny_bundle, tmp_path):
 def test_seed_improvement_report(tiny_bundle, tmp_path):
     from ase_lcom.benchmarks import improvement
 
-    rows = improvement.seed_improvements(["NaCl"], LCOMModel.load(tiny_bundle), {"NaCl": 1}, n_seeds=3,
-                                         progress=False)
+    model = LCOMModel.load(tiny_bundle)
+    rows = improvement.seed_improvements(["NaCl"], model, {"NaCl": 1}, n_seeds=3, start="predictor", progress=False)
     assert len(rows[0]["seed_energy"]) == len(rows[0]["coms"]) == len(rows[0]["sl"]) == 3
     assert rows[0]["seeds"][0] == "prototype:rocksalt"
     summary = improvement.write_report(rows, tmp_path)
     expected = np.median(improvement.relative_improvement(rows[0], "coms"))
     assert summary["coms"]["per_compound"]["NaCl"] == pytest.approx(expected)
+    assert summary["coms"]["mean_over_seeds"] == pytest.approx(np.mean(improvement.relative_improvement(rows[0],
+                                                                                                         "coms")))
     assert (tmp_path / "improvement.png").stat().st_size > 10_000
+
+
+def test_seed_improvement_from_relaxed_random_cells_as_in_the_paper(tiny_bundle):
+    from ase_lcom.benchmarks import improvement
+
+    model = LCOMModel.load(tiny_bundle)
+    (row,) = improvement.seed_improvements(["NaCl"], model, {"NaCl": 2}, n_seeds=2, progress=False)
+    assert row["seeds"] == ["relaxed-random"] * 2 and len(row["coms"]) == 2
+    # CHGNet relaxed the random 4-atom cells into bound NaCl crystals (rocksalt: about -2 eV/atom)
+    assert all(-2.5 < e < -0.5 for e in row["relaxed_seed_energy"])
+    with pytest.raises(ValueError, match="unknown start"):
+        improvement.seed_improvements(["NaCl"], model, {"NaCl": 1}, start="random")
 
 
 def test_symmetrize_finds_rocksalt(nacl):
