@@ -316,7 +316,7 @@ def _cmd_benchmark_improvement(args: argparse.Namespace) -> int:
 
     formulas = _benchmark_compounds(args.compounds)
     rows = improvement.seed_improvements(formulas, cached_model(args.model), {f: experimental_units(f) for f in formulas},
-                                         args.calculator, args.seeds, args.seed, args.start,
+                                         args.calculator, args.seeds, _seeds(args.seed), args.start,
                                          progress=not args.quiet)
     summary = improvement.write_report(rows, args.out)
     for name, s in summary.items():
@@ -481,7 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="seeds: random cells relaxed by the calculator, as in the paper (default), or the "
                       "predictor's own seeds (data, prototypes, random cells)")
     gain.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
-    gain.add_argument("--seed", type=int, default=0)
+    gain.add_argument("--seed", default="0", help="random seed, or several comma-separated runs pooled per "
+                      "compound, e.g. 0,1,2,3 (default 0)")
     gain.add_argument("-q", "--quiet", action="store_true")
     gain.set_defaults(func=_cmd_benchmark_improvement)
 

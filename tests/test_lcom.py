@@ -175,8 +175,8 @@ def test_seed_improvement_from_relaxed_random_cells_as_in_the_paper(tiny_bundle)
     from ase_lcom.benchmarks import improvement
 
     model = LCOMModel.load(tiny_bundle)
-    (row,) = improvement.seed_improvements(["NaCl"], model, {"NaCl": 2}, n_seeds=2, progress=False)
-    assert row["seeds"] == ["relaxed-random"] * 2 and len(row["coms"]) == 2
+    (row,) = improvement.seed_improvements(["NaCl"], model, {"NaCl": 2}, n_seeds=2, seed=(0, 1), progress=False)
+    assert row["seeds"] == ["relaxed-random"] * 4 and row["run"] == [0, 0, 1, 1] and len(row["coms"]) == 4
     # CHGNet relaxed the random 4-atom cells into bound NaCl crystals (rocksalt: about -2 eV/atom)
     assert all(-2.5 < e < -0.5 for e in row["relaxed_seed_energy"])
     with pytest.raises(ValueError, match="unknown start"):

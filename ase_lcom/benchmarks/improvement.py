@@ -32,12 +32,13 @@ def seed_improvements(
     units: dict[str, int],
     calculator: str = "chgnet",
     n_seeds: int = 8,
-    seed: int = 0,
+    seed: int | Sequence[int] = 0,
     start: str = "relaxed-random",
     progress: bool = True,
 ) -> list[dict[str, Any]]:
     """One row per compound: energies (eV/atom, see the module docstring) of the decoded seeds and of the
-    decoded optimised latents per surrogate, seed by seed."""
+    decoded optimised latents per surrogate, seed by seed. ``seed`` (one or several runs) draws the seeds and the
+    decoder noise; each run adds ``n_seeds`` seeds per compound (``run`` says which)."""
     from tqdm.auto import tqdm
 
     from ase_lcom.benchmarks.csp import Validator
@@ -57,23 +58,28 @@ def seed_improvements(
             return energies
         return [validator.formation(s, e) for s, e in zip(structures, energies)]
 
+    runs = [seed] if isinstance(seed, int) else list(seed)
     rows = []
     for formula in tqdm(formulas, desc="seed improvement", disable=not progress):
-        rng = np.random.default_rng(seed)
-        row: dict[str, Any] = {"formula": formula, "z": units[formula], "start": start}
-        if start == "predictor":
-            latents, cells, labels = predictor.seeds(formula, units[formula], n_seeds, rng)
-            latents, cells, labels = latents[:n_seeds], cells[:n_seeds], labels[:n_seeds]
-        else:
-            cell = cell_composition(formula, units[formula])
-            relaxed = [validator.relax(random_structure(cell, rng))[0] for _ in range(n_seeds)]
-            latents, cells, labels = model.encode(relaxed), [s.composition for s in relaxed], [start] * n_seeds
-            row["relaxed_seed_energy"] = score(relaxed)
-        row.update(seeds=labels, seed_energy=score(model.decode(latents, cells, seed=seed)))
-        for name in SURROGATES:
-            surrogate, settings = model.surrogate(name)
-            final, _ = descend(surrogate, latents, composition_tensor(cells), settings.steps, settings.step_lr)
-            row[name] = score(model.decode(final, cells, seed=seed))
+        row: dict[str, Any] = {"formula": formula, "z": units[formula], "start": start, "run": [], "seeds": [],
+                               "seed_energy": [], **{name: [] for name in SURROGATES}}
+        for run in runs:
+            rng = np.random.default_rng(run)
+            if start == "predictor":
+                latents, cells, labels = predictor.seeds(formula, units[formula], n_seeds, rng)
+                latents, cells, labels = latents[:n_seeds], cells[:n_seeds], labels[:n_seeds]
+            else:
+                cell = cell_composition(formula, units[formula])
+                relaxed = [validator.relax(random_structure(cell, rng))[0] for _ in range(n_seeds)]
+                latents, cells, labels = model.encode(relaxed), [s.composition for s in relaxed], [start] * n_seeds
+                row.setdefault("relaxed_seed_energy", []).extend(score(relaxed))
+            row["run"] += [run] * len(labels)
+            row["seeds"] += labels
+            row["seed_energy"] += score(model.decode(latents, cells, seed=run))
+            for name in SURROGATES:
+                surrogate, settings = model.surrogate(name)
+                final, _ = descend(surrogate, latents, composition_tensor(cells), settings.steps, settings.step_lr)
+                row[name] += score(model.decode(final, cells, seed=run))
         rows.append(row)
     return rows
 
