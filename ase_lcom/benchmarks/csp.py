@@ -279,7 +279,7 @@ def markdown_report(rows: Sequence[dict[str, Any]], refs: dict[str, dict[str, An
     lines.append("| seeds | | " + " | ".join(",".join(map(str, t[k]["seeds"])) for k in keys) + " |")
     lines += ["", "Cells: ✓/✗ energy criterion, `s` strict structure match, then energy above the calculator's "
               "ground state (meV/atom); `→` the same after relaxing the prediction with the validator. With several "
-              "seeds: seeds passing the criterion / matching strictly, and the median energy above the ground "
+              "seeds: seeds passing the criterion, `s` seeds matching strictly, and the median energy above the ground "
               "state. Totals with several seeds: mean over seeds (range).", "",
               "| predictor | model load (s) | median prediction (s) | median prediction + relaxation (s) | "
               "median above gs (meV/atom), predicted / relaxed |", "| --- | --- | --- | --- | --- |"]
@@ -304,7 +304,7 @@ def compound_cell(rows: Sequence[dict[str, Any]]) -> str:
         passed = sum(r["predicted"]["criterion"] for r in rows)
         strict = sum(r["predicted"]["strict"] is not None for r in rows)
         gap = np.median([r["predicted"]["above_gs_mev"] for r in rows])
-        return f"✓ {passed}/{len(rows)}, s {strict}/{len(rows)}, {gap:.0f}"
+        return f"{passed}/{len(rows)}, s {strict}/{len(rows)}, {gap:.0f}"
     p = rows[0]["predicted"]
     cell = f"{'✓' if p['criterion'] else '✗'}{'s' if p['strict'] else ''} {p['above_gs_mev']:.0f}"
     if "relaxed" in rows[0]:
