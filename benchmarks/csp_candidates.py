@@ -1,11 +1,11 @@
 """Every candidate of the latent predictors, scored: is a miss a search failure or a ranking failure?
 
 Run: python benchmarks/csp_candidates.py --out runs/csp-candidates/rows.jsonl [--set csp26|val]
-     [--variants cdvae:coms:0,lcom:coms:50,sl:sl:50] [--seeds 0,1] [--model PATH] [--n-candidates 8]
+     [--variants cdvae:coms:0,lcom:coms:50,sl:sl:50,lcomlr2:coms:50:0.2] [--seeds 0,1] [--model PATH] [--n-candidates 8]
 
 For each compound (``csp26``: the paper's 26; ``val``: 20 binaries outside the default dataset, for tuning
-without touching the benchmark) and each variant ``name:surrogate:steps[:step_lr]`` and decoder seed, all candidates are
-scored with CHGNet against the compound's relaxed reference polymorphs. Prints, per variant and seed, the
+without touching the benchmark) and each variant ``name:surrogate:steps[:step_lr]`` and decoder seed, all
+candidates are scored with CHGNet against the compound's relaxed reference polymorphs. Prints, per variant and seed, the
 paper's 20% criterion for the surrogate's pick, strict matches, the oracle (any candidate passes) and the mean
 Spearman correlation between surrogate energy and validated gap within a compound. Rows are appended as they
 finish (a rerun resumes); references are cached next to ``--out``.

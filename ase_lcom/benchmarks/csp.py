@@ -207,6 +207,16 @@ def run_csp_benchmark(
     return rows
 
 
+COUNTS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "criterion": lambda r: r["predicted"]["criterion"],
+    "strict": lambda r: r["predicted"]["strict"] is not None,
+    "loose": lambda r: r["predicted"]["loose"] is not None,
+    "criterion_relaxed": lambda r: "relaxed" in r and r["relaxed"]["criterion"],
+    "strict_relaxed": lambda r: "relaxed" in r and r["relaxed"]["strict"] is not None,
+}
+"""What ``summarize`` counts per seed, each a test of one row."""
+
+
 def summarize(rows: Sequence[dict[str, Any]], refs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Totals per predictor and protocol. Counts (criterion, strict, loose, after relaxation) are per seed in
     ``*_per_seed`` and their mean over seeds without the suffix; medians of times and energies over all rows."""
@@ -234,16 +244,6 @@ def summarize(rows: Sequence[dict[str, Any]], refs: dict[str, dict[str, Any]]) -
     disagreements = {f: {"calculator": r["ground_state"], "experimental": r["experimental"]}
                      for f, r in refs.items() if r["ground_state"] != r["experimental"]}
     return {"totals": totals, "ground_state_disagreements": disagreements}
-
-
-COUNTS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "criterion": lambda r: r["predicted"]["criterion"],
-    "strict": lambda r: r["predicted"]["strict"] is not None,
-    "loose": lambda r: r["predicted"]["loose"] is not None,
-    "criterion_relaxed": lambda r: "relaxed" in r and r["relaxed"]["criterion"],
-    "strict_relaxed": lambda r: "relaxed" in r and r["relaxed"]["strict"] is not None,
-}
-"""What ``summarize`` counts per seed, each a test of one row."""
 
 
 def count_text(total: dict[str, Any], name: str, of: bool = True) -> str:
@@ -301,8 +301,8 @@ def compound_cell(rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
         return ""
     if len(rows) > 1:
-        passed = sum(r["predicted"]["criterion"] for r in rows)
-        strict = sum(r["predicted"]["strict"] is not None for r in rows)
+        passed = sum(bool(COUNTS["criterion"](r)) for r in rows)
+        strict = sum(bool(COUNTS["strict"](r)) for r in rows)
         gap = np.median([r["predicted"]["above_gs_mev"] for r in rows])
         return f"{passed}/{len(rows)}, s {strict}/{len(rows)}, {gap:.0f}"
     p = rows[0]["predicted"]
@@ -327,8 +327,9 @@ def grouped_bars(ax: Any, labels: Sequence[str], series: dict[str, Sequence[floa
 
 def plot_report(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
     """Left: validated energy of the best lcom and sl predictions relative to the best plain CD-VAE decode, per
-    compound (rows of the lowest seed) (the seed-by-seed Figure 3 of the paper is :mod:`ase_lcom.benchmarks.improvement`); right: Figure
-    2, the surrogate energy along the optimisation for the best candidate of a few compounds."""
+    compound, from the rows of the lowest seed (the seed-by-seed Figure 3 of the paper is
+    :mod:`ase_lcom.benchmarks.improvement`); right: Figure 2, the surrogate energy along the optimisation for the
+    best candidate of a few compounds."""
     import matplotlib
 
     matplotlib.use("Agg")

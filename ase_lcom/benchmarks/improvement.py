@@ -4,10 +4,10 @@ For each compound and each seed latent, the seed is decoded as it is and after `
 surrogate, with the same decoder noise, and both crystals are scored by a validating calculator. Seeds
 (``start``): ``relaxed-random``, the paper's protocol (random symmetric cells of the compound's cell size,
 relaxed by the validating calculator to their nearest local minimum, then encoded; the paper relaxed with GPAW),
-or ``predictor``, the seeds the predictor itself uses (data of the composition, prototypes, random cells). The paper's measure per seed is the relative improvement
-``(E(seed) - E(optimised)) / |E(seed)|``; positive means the optimisation found a better structure. ``E`` is the
-formation energy per atom, or for an element (C, Si, whose formation energies are near zero) the total energy
-per atom, as in the CSP benchmark's criterion.
+or ``predictor``, the seeds the predictor itself uses (data of the composition, prototypes, random cells). The
+paper's measure per seed is the relative improvement ``(E(seed) - E(optimised)) / |E(seed)|``; positive means
+the optimisation found a better structure. ``E`` is the formation energy per atom, or for an element (C, Si,
+whose formation energies are near zero) the total energy per atom, as in the CSP benchmark's criterion.
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ def seed_improvements(
     if start not in STARTS:
         raise ValueError(f"unknown start {start!r}: choose from {', '.join(STARTS)}")
 
-    predictor = LCOMPredictor(model)
+    predictor = LCOMPredictor(model) if start == "predictor" else None
     validator = Validator(calculator)
+    surrogates = {name: model.surrogate(name) for name in SURROGATES}
 
     def score(structures: Sequence[Any]) -> list[float]:
         energies = [validator.energy_per_atom(s) for s in structures]
@@ -65,7 +66,7 @@ def seed_improvements(
                                "seed_energy": [], **{name: [] for name in SURROGATES}}
         for run in runs:
             rng = np.random.default_rng(run)
-            if start == "predictor":
+            if predictor is not None:
                 latents, cells, labels = predictor.seeds(formula, units[formula], n_seeds, rng)
                 latents, cells, labels = latents[:n_seeds], cells[:n_seeds], labels[:n_seeds]
             else:
@@ -76,8 +77,7 @@ def seed_improvements(
             row["run"] += [run] * len(labels)
             row["seeds"] += labels
             row["seed_energy"] += score(model.decode(latents, cells, seed=run))
-            for name in SURROGATES:
-                surrogate, settings = model.surrogate(name)
+            for name, (surrogate, settings) in surrogates.items():
                 final, _ = descend(surrogate, latents, composition_tensor(cells), settings.steps, settings.step_lr)
                 row[name] += score(model.decode(final, cells, seed=run))
         rows.append(row)
