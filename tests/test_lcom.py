@@ -171,6 +171,24 @@ def test_seed_improvement_report(tiny_bundle, tmp_path):
     assert (tmp_path / "improvement.png").stat().st_size > 10_000
 
 
+def test_seed_improvement_budget_override(tiny_bundle):
+    from ase_lcom.benchmarks import improvement
+
+    model = LCOMModel.load(tiny_bundle)
+    # a vanishing step leaves the latents where they were: same decoder noise, so the same crystals and energies
+    (row,) = improvement.seed_improvements(["NaCl"], model, {"NaCl": 1}, n_seeds=2, start="predictor", steps=1,
+                                           step_lr=1e-9, progress=False)
+    assert (row["steps"], row["step_lr"]) == (1, 1e-9)
+    assert row["coms"] == pytest.approx(row["seed_energy"], abs=1e-4)
+    assert row["sl_predicted_drop"] == pytest.approx([0.0, 0.0], abs=1e-6)
+    # the default budget moves the latents: the surrogates predict a drop (gradient descent on their own energy)
+    (moved,) = improvement.seed_improvements(["NaCl"], model, {"NaCl": 1}, n_seeds=2, start="predictor",
+                                             progress=False)
+    assert all(drop > 0 for drop in moved["coms_predicted_drop"] + moved["sl_predicted_drop"])
+    with pytest.raises(ValueError, match="steps >= 1 and step_lr > 0"):
+        improvement.seed_improvements(["NaCl"], model, {"NaCl": 1}, start="predictor", step_lr=0.0)
+
+
 def test_seed_improvement_from_relaxed_random_cells_as_in_the_paper(tiny_bundle):
     from ase_lcom.benchmarks import improvement
 
