@@ -7,7 +7,7 @@ Each argument is ``label=path`` of an ``ase-lcom benchmark improvement`` result 
 the budget). Per budget and surrogate, over all seeds of all compounds: the median relative improvement, the
 share of seeds improved, the 10th percentile (how bad the bad moves are), compounds improved (median > 0), and
 the share of seeds where the COMs-optimised crystal is lower in energy than the SL-optimised one (same seed, same
-decoder noise). Writes ``budget.md`` and ``budget.png`` to ``--out``.
+decoder noise), and the median energy drop the calculator sees against the one the surrogate predicted. Writes ``budget.md`` and ``budget.png`` to ``--out``.
 """
 
 import argparse
@@ -27,8 +27,12 @@ def budget_rows(results: dict[str, list[dict]]) -> list[dict]:
         every = {name: np.concatenate([relative_improvement(r, name) for r in rows]) for name in SURROGATES}
         for name in SURROGATES:
             medians = [np.median(relative_improvement(r, name)) for r in rows]
+            realised = np.concatenate([np.subtract(r["seed_energy"], r[name]) for r in rows])
+            predicted = np.concatenate([r.get(f"{name}_predicted_drop", []) for r in rows])
             row[name] = {"median": float(np.median(every[name])), "improved": float(np.mean(every[name] > 0)),
                          "p10": float(np.percentile(every[name], 10)),
+                         "realised_drop": float(np.median(realised)),
+                         "predicted_drop": float(np.median(predicted)) if len(predicted) else None,
                          "compounds_improved": int(sum(m > 0 for m in medians)), "compounds": len(rows)}
         row["coms_below_sl"] = float(np.mean(every["coms"] > every["sl"]))
         out.append(row)
@@ -51,13 +55,15 @@ def main() -> None:
         results[label] = json.loads(Path(path).read_text())["rows"]
     rows = budget_rows(results)
     lines = ["| budget (steps x step size) | seeds | surrogate | median improvement | seeds improved | 10th percentile "
-             "| compounds improved | COMs below SL (per seed) |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| compounds improved | COMs below SL (per seed) | median drop, eV/atom: realised / predicted |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         for name in ("coms", "sl"):
             s = row[name]
             lines.append(f"| {row['budget']} | {row['seeds']} | {name} | {100 * s['median']:+.1f}% | "
                          f"{100 * s['improved']:.0f}% | {100 * s['p10']:+.0f}% | {s['compounds_improved']}/"
-                         f"{s['compounds']} | {100 * row['coms_below_sl']:.0f}% |")
+                         f"{s['compounds']} | {100 * row['coms_below_sl']:.0f}% | {s['realised_drop']:+.3f} / "
+                         + ("-" if s["predicted_drop"] is None else f"{s['predicted_drop']:+.3f}") + " |")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "budget.md").write_text("\n".join(lines) + "\n")
     (args.out / "budget.json").write_text(json.dumps(rows, indent=1))
