@@ -3,14 +3,14 @@
 Run: python benchmarks/csp_candidates.py --out runs/csp-candidates/rows.jsonl [--set csp26|val|train-ab]
      [--variants cdvae:coms:0,lcom:coms:50,sl:sl:50,lcomlr2:coms:50:0.2] [--seeds 0,1] [--model PATH] [--n-candidates 8]
 
-For each compound (``csp26``: the paper's 26; ``val``: 20 binaries outside the default dataset; ``train-ab``:
-the 1:1 binaries of the model's seed bank other than the 26, which like the 26 have seed latents of their own:
-the two tuning sets, so the benchmark is never tuned on) and each variant ``name:surrogate:steps[:step_lr]`` and decoder seed, all
-candidates are scored with CHGNet against the compound's relaxed reference polymorphs. Prints, per variant and seed, the
-paper's 20% criterion for the surrogate's pick, strict matches, the oracle (any candidate passes) and the mean
-Spearman correlation between surrogate energy and validated gap within a compound. Rows (with every candidate's
-structure, for re-ranking offline) are appended as they finish (a rerun resumes); references are cached next to
-``--out``.
+For each compound (``csp26``: the paper's 26; the two tuning sets, so that the benchmark is never tuned on:
+``val``, 20 binaries outside the default dataset, and ``train-ab``, the 1:1 binaries of the model's seed bank other
+than the 26, which like the 26 have seed latents of their own), each variant ``name:surrogate:steps[:step_lr]``
+and each decoder seed, all candidates are scored with CHGNet against the compound's relaxed reference
+polymorphs. Prints, per variant and seed, the paper's 20% criterion for the surrogate's pick, strict matches, the
+oracle (any candidate passes) and the mean Spearman correlation between surrogate energy and validated gap within
+a compound. Rows (with every candidate's structure, for re-ranking offline) are appended as they finish (a rerun
+resumes); references are cached next to ``--out``.
 """
 
 import argparse

@@ -7,7 +7,8 @@ Each argument is ``label=path`` of an ``ase-lcom benchmark improvement`` result 
 the budget). Per budget and surrogate, over all seeds of all compounds: the median relative improvement, the
 share of seeds improved, the 10th percentile (how bad the bad moves are), compounds improved (median > 0), and
 the share of seeds where the COMs-optimised crystal is lower in energy than the SL-optimised one (same seed, same
-decoder noise), and the median energy drop the calculator sees against the one the surrogate predicted. Writes ``budget.md`` and ``budget.png`` to ``--out``.
+decoder noise), and the median energy drop the calculator sees against the one the surrogate predicted. Writes
+``budget.md``, ``budget.json`` and ``budget.png`` to ``--out``.
 """
 
 import argparse
@@ -19,21 +20,19 @@ import numpy as np
 
 def budget_rows(results: dict[str, list[dict]]) -> list[dict]:
     """One row per budget label with the figures listed in the module docstring."""
-    from ase_lcom.benchmarks.improvement import SURROGATES, relative_improvement
+    from ase_lcom.benchmarks.improvement import SURROGATES, relative_improvement, summarize
 
     out = []
     for label, rows in results.items():
+        summary = summarize(rows)
         row = {"budget": label, "seeds": int(sum(len(r["seed_energy"]) for r in rows))}
         every = {name: np.concatenate([relative_improvement(r, name) for r in rows]) for name in SURROGATES}
         for name in SURROGATES:
-            medians = [np.median(relative_improvement(r, name)) for r in rows]
-            realised = np.concatenate([np.subtract(r["seed_energy"], r[name]) for r in rows])
-            predicted = np.concatenate([r.get(f"{name}_predicted_drop", []) for r in rows])
-            row[name] = {"median": float(np.median(every[name])), "improved": float(np.mean(every[name] > 0)),
-                         "p10": float(np.percentile(every[name], 10)),
-                         "realised_drop": float(np.median(realised)),
-                         "predicted_drop": float(np.median(predicted)) if len(predicted) else None,
-                         "compounds_improved": int(sum(m > 0 for m in medians)), "compounds": len(rows)}
+            row[name] = {"median": float(np.median(every[name])), "p10": float(np.percentile(every[name], 10)),
+                         "improved": summary[name]["seeds_improved"],
+                         "realised_drop": summary[name]["median_realised_drop"],
+                         "predicted_drop": summary[name]["median_predicted_drop"],
+                         "compounds_improved": summary[name]["compounds_improved"], "compounds": len(rows)}
         row["coms_below_sl"] = float(np.mean(every["coms"] > every["sl"]))
         out.append(row)
     return out
