@@ -261,12 +261,12 @@ def _benchmark_compounds(compounds: str | None) -> list[str]:
     return formulas
 
 
-def _seeds(text: str) -> list[int]:
-    """``--seeds 0,1,2`` as integers, or a one-line error."""
+def _seeds(text: str, option: str = "--seeds") -> list[int]:
+    """``0,1,2`` given to ``option`` as integers, or a one-line error naming the option."""
     try:
         return [int(part) for part in text.split(",")]
     except ValueError:
-        raise LCOMError(f"--seeds takes comma-separated integers, e.g. 0,1,2 (got {text!r})") from None
+        raise LCOMError(f"{option} takes comma-separated integers, e.g. 0,1,2 (got {text!r})") from None
 
 
 def _cmd_benchmark_csp26(args: argparse.Namespace) -> int:
@@ -316,7 +316,7 @@ def _cmd_benchmark_improvement(args: argparse.Namespace) -> int:
 
     formulas = _benchmark_compounds(args.compounds)
     rows = improvement.seed_improvements(formulas, cached_model(args.model), {f: experimental_units(f) for f in formulas},
-                                         args.calculator, args.seeds, _seeds(args.seed), args.start,
+                                         args.calculator, args.seeds, _seeds(args.seed, "--seed"), args.start,
                                          args.steps, args.step_lr, progress=not args.quiet)
     summary = improvement.write_report(rows, args.out)
     for name, s in summary.items():

@@ -305,12 +305,11 @@ def compound_cell(rows: Sequence[dict[str, Any]]) -> str:
         strict = sum(bool(COUNTS["strict"](r)) for r in rows)
         gap = np.median([r["predicted"]["above_gs_mev"] for r in rows])
         return f"{passed}/{len(rows)}, s {strict}/{len(rows)}, {gap:.0f}"
-    p = rows[0]["predicted"]
-    cell = f"{'✓' if p['criterion'] else '✗'}{'s' if p['strict'] else ''} {p['above_gs_mev']:.0f}"
-    if "relaxed" in rows[0]:
-        q = rows[0]["relaxed"]
-        cell += f" → {'✓' if q['criterion'] else '✗'}{'s' if q['strict'] else ''} {q['above_gs_mev']:.0f}"
-    return cell
+
+    def mark(m: dict[str, Any]) -> str:
+        return f"{'✓' if m['criterion'] else '✗'}{'s' if m['strict'] else ''} {m['above_gs_mev']:.0f}"
+
+    return " → ".join(mark(rows[0][stage]) for stage in ("predicted", "relaxed") if stage in rows[0])
 
 
 def grouped_bars(ax: Any, labels: Sequence[str], series: dict[str, Sequence[float]], ylabel: str, title: str) -> None:

@@ -109,8 +109,9 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     over all seeds as realised (calculator) and as predicted by the surrogate (eV/atom)."""
     out = {}
     for name in SURROGATES:
-        medians = [float(np.median(relative_improvement(r, name))) for r in rows]
-        every = np.concatenate([relative_improvement(r, name) for r in rows])
+        per_row = [relative_improvement(r, name) for r in rows]
+        medians = [float(np.median(values)) for values in per_row]
+        every = np.concatenate(per_row)
         realised = np.concatenate([np.subtract(r["seed_energy"], r[name]) for r in rows])
         predicted = np.concatenate([r.get(f"{name}_predicted_drop", []) for r in rows])
         out[name] = {"median_improvement": float(np.median(medians)), "mean_improvement": float(np.mean(medians)),
