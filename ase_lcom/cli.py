@@ -121,7 +121,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_generate(args: argparse.Namespace) -> int:
-    from ase_lcom.data.generator import GenerationSettings, default_run, generate
+    from ase_lcom.data.generator import GenerationSettings, default_run, generate, import_tasks
 
     run: dict[str, Any] = default_run() if args.preset == "default" else {}
     if args.compositions:
@@ -131,8 +131,9 @@ def _cmd_data_generate(args: argparse.Namespace) -> int:
     settings = GenerationSettings(calculator=args.calculator, n_random=args.n_random, max_atoms=args.max_atoms,
                                   fmax=args.fmax, steps=args.steps, seed=args.seed)
     exclude = [f.strip() for f in (args.exclude_compositions or "").split(",") if f.strip()]
+    imports = import_tasks(args.add, settings, args.add_per_file) if args.add else []
     report = generate(args.out, settings=settings, workers=args.workers, exclude_compositions=exclude,
-                      max_tasks=args.max_tasks, progress=not args.quiet, **run)
+                      max_tasks=args.max_tasks, progress=not args.quiet, imports=imports, **run)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing to do"
     print(f"{args.out}: {report.planned} tasks planned, {report.already_done} already done; this run: {counts} "
           f"({report.seconds:.0f} s)")
@@ -179,7 +180,13 @@ def _cmd_train_cdvae(args: argparse.Namespace) -> int:
         fractions = tuple(float(x) for x in args.split.split(","))
     except ValueError:
         raise DataError(f"--split wants three comma-separated fractions (train,val,test), got {args.split!r}") from None
-    splits = split_by_composition(_training_records(args), fractions, seed=args.seed)
+    records = _training_records(args)
+    if args.init:
+        val = _init_validation_compositions(args.init)
+        splits = {"train": [r for r in records if r.formula not in val], "val": [r for r in records if r.formula in val],
+                  "test": []}
+    else:
+        splits = split_by_composition(records, fractions, seed=args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "split.json").write_text(json.dumps({k: sorted({r.formula for r in v}) for k, v in splits.items()}))
@@ -188,10 +195,21 @@ def _cmd_train_cdvae(args: argparse.Namespace) -> int:
     config = replace(base, encoder=replace(base.encoder, **sizes), decoder=replace(base.decoder, **sizes))
     best = train_cdvae([r.structure for r in splits["train"]], [r.structure for r in splits["val"]], out, config,
                        TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                                   device=args.device), progress=not args.quiet)
+                                   device=args.device), progress=not args.quiet, init=args.init)
     print(f"best checkpoint: {best} (train {len(splits['train'])}, val {len(splits['val'])}, "
           f"test {len(splits['test'])} structures; split by composition in {out / 'split.json'})")
     return 0
+
+
+def _init_validation_compositions(checkpoint: str) -> set[str]:
+    """The validation compositions recorded next to a CD-VAE checkpoint (``split.json``, written by training)."""
+    from ase_lcom.training.checkpoints import CheckpointError
+
+    path = Path(checkpoint).with_name("split.json")
+    try:
+        return set(json.loads(path.read_text())["val"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"--init {checkpoint}: no readable split.json beside it ({exc})") from None
 
 
 def _cmd_train_lcom(args: argparse.Namespace) -> int:
@@ -388,6 +406,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--workers", type=int, default=2)
     gen.add_argument("--max-tasks", type=int, help="stop after this many new tasks")
+    gen.add_argument("--add", nargs="+", metavar="FILE",
+                     help="also relax structures drawn from these datasets (any readable format; energies recomputed)")
+    gen.add_argument("--add-per-file", type=int, default=200,
+                     help="structures drawn from each --add file (default 200)")
     gen.add_argument("-q", "--quiet", action="store_true")
     gen.set_defaults(func=_cmd_data_generate)
 
@@ -405,6 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
     cdvae.add_argument("--exclude-compositions", help=EXCLUDE_HELP)
     cdvae.add_argument("--split", default="0.8,0.1,0.1",
                        help="train,val,test fractions of the compositions (default 0.8,0.1,0.1)")
+    cdvae.add_argument("--init", metavar="CHECKPOINT",
+                       help="fine-tune this CD-VAE: its weights, a fresh optimizer at --lr, validation on the "
+                       "compositions it was validated on (its split.json), every other composition trains "
+                       "(--split is ignored)")
     cdvae.add_argument("--epochs", type=int, default=100)
     cdvae.add_argument("--batch-size", type=int, default=64)
     cdvae.add_argument("--lr", type=float, default=1e-3)

@@ -19,7 +19,7 @@ from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Lattice, Structure
 
 from ase_lcom.data.compositions import CSP26, benchmark_polymorphs, charge_balanced, default_compositions
-from ase_lcom.data.generator import GenerationSettings, TaskLog, generate, plan_tasks
+from ase_lcom.data.generator import GenerationSettings, TaskLog, generate, import_tasks, plan_tasks
 from ase_lcom.data.prototypes import decorate
 from ase_lcom.data.readers import RowWarning, read_records
 from ase_lcom.data.records import CrystalDatabase, CrystalRecord, DataError
@@ -252,6 +252,38 @@ def test_generator_leakage_controls(tmp_path):
     assert not any(StructureMatcher().fit(r.structure, rocksalt) for r in records)
     assert report.counts["excluded"] >= 1
     assert all(r.formation_energy_per_atom is not None and r.info["relaxed_with"] == "emt" for r in records)
+
+
+def test_generator_imports_structures_from_other_datasets(tmp_path):
+    """--add: structures of another dataset are drawn, relaxed with the run's settings (their energies
+    recomputed), deduplicated and leakage-checked like generated ones; a rerun has nothing left to do."""
+    fcc = bulk("Cu", "fcc", a=3.7)
+    rocksalt = dict(decorate("CuNi"))["rocksalt"]
+    frames = []
+    for k, atoms in enumerate([fcc, fcc.repeat((2, 1, 1)), bulk("Cu", "bcc", a=2.9), fcc.repeat((3, 3, 3))]):
+        atoms = atoms.copy()
+        atoms.calc = SinglePointCalculator(atoms, energy=123.0 * (k + 1))
+        frames.append(atoms)
+    from pymatgen.io.ase import AseAtomsAdaptor
+    frames.append(AseAtomsAdaptor.get_atoms(rocksalt))
+    frames[-1].calc = SinglePointCalculator(frames[-1], energy=-1.0)
+    source = tmp_path / "other.extxyz"
+    write(source, frames)
+    settings = GenerationSettings(calculator="emt", n_random=0, max_atoms=8)
+    tasks = import_tasks([source], settings, per_file=10)
+    assert len(tasks) == 4 and {t.method for t in tasks} == {"import"}  # the 27-atom cell is too large
+    assert import_tasks([source], settings, per_file=2) == import_tasks([source], settings, per_file=2)
+    assert len(import_tasks([source], settings, per_file=2)) == 2
+
+    report = generate(tmp_path / "imp.db", [], settings, workers=1, exclude_structures=[rocksalt],
+                      imports=tasks, progress=False)
+    records = list(CrystalDatabase(tmp_path / "imp.db"))
+    # fcc and its doubled cell are one structure; the rocksalt CuNi is an excluded reference
+    assert report.counts == {"relaxed": 2, "duplicate": 1, "excluded": 1}
+    assert sorted(r.info["method"] for r in records) == ["import", "import"]
+    assert all(r.id.startswith("Cu/import/other.extxyz:") and abs(r.energy_per_atom) < 1.0 for r in records)
+    again = generate(tmp_path / "imp.db", [], settings, workers=1, imports=tasks, progress=False)
+    assert again.already_done == 4 and not again.counts
 
 
 def test_record_filters_and_splits(nacl):

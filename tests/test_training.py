@@ -102,6 +102,21 @@ def test_cli_train_cdvae_on_a_csv(shared_data, tmp_path):
     split = json.loads((tmp_path / "run" / "split.json").read_text())
     assert not set(split["train"]) & set(split["val"]) and split["test"] == []
     assert left_out not in split["train"] + split["val"] and len(split["train"]) > 1
+
+    # fine-tuning starts from the weights and keeps the validation compositions; every other one trains
+    tuned = train(tmp_path / "tuned", "--init", str(tmp_path / "run" / "best.pt"), "--lr", "1e-4")
+    assert tuned.returncode == 0, tuned.stderr
+    tuned_split = json.loads((tmp_path / "tuned" / "split.json").read_text())
+    assert tuned_split["val"] == split["val"] and left_out in tuned_split["train"]
+    _, start = load_cdvae(tmp_path / "run" / "best.pt")
+    _, after = load_cdvae(tmp_path / "tuned" / "last.pt")
+    assert after["init"] == str(tmp_path / "run" / "best.pt") and after["history"][0]["lr"] == 1e-4
+    assert torch.equal(after["model"]["lattice_head.mean"], start["model"]["lattice_head.mean"])
+    moved = [k for k, v in after["model"].items() if v.is_floating_point() and not torch.equal(v, start["model"][k])]
+    assert moved and max(float((after["model"][k] - start["model"][k]).abs().max()) for k in moved) < 0.01
+    no_split = train(tmp_path / "tuned2", "--init", str(small))
+    assert no_split.returncode == 2 and "split.json" in no_split.stderr and no_split.stderr.count("\n") == 1
+
     bad_split = train(tmp_path / "run2", "--split", "0.9,0.2")
     assert bad_split.returncode == 2 and "fractions" in bad_split.stderr and bad_split.stderr.count("\n") == 1
 

@@ -38,10 +38,12 @@ class Task:
     formula: str
     """Reduced formula."""
     method: str
-    """``prototype`` or ``random``."""
+    """``prototype``, ``random`` or ``import``."""
     label: str
-    """Prototype name, or ``z<formula units>`` for a random cell."""
+    """Prototype name, ``z<formula units>`` for a random cell, or ``<file>:<record id>`` for an import."""
     seed: int
+    structure: str = ""
+    """For ``import``: the starting structure as pymatgen JSON."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,29 @@ def plan_tasks(
     return prototypes + [task for tasks in rounds for task in tasks]
 
 
+def import_tasks(paths: Iterable[str | os.PathLike], settings: GenerationSettings, per_file: int) -> list[Task]:
+    """Tasks relaxing structures from other datasets (any :func:`~ase_lcom.data.readers.read_records` format).
+
+    Of each file's structures with at most ``max_atoms`` atoms, ``per_file`` are drawn at random (``seed``) and
+    relaxed with the run's settings; like every task they are deduplicated and checked against the excluded
+    reference structures. Their energies are recomputed: the file's own labels are not used.
+    """
+    from ase_lcom.data.readers import read_records
+
+    tasks = []
+    for path in paths:
+        name = Path(path).name
+        records = [r for r in read_records(path) if len(r.structure) <= settings.max_atoms]
+        rng = np.random.default_rng(zlib.crc32(f"{name}/{settings.seed}".encode()))
+        for i in sorted(rng.choice(len(records), size=min(per_file, len(records)), replace=False)):
+            record = records[int(i)]
+            reduced = record.structure.composition.reduced_formula
+            label = f"{name}:{record.id}"
+            tasks.append(Task(f"{reduced}/import/{label}", reduced, "import", label, settings.seed,
+                              json.dumps(record.structure.as_dict())))
+    return tasks
+
+
 # -------------------------------------------------------------------------------------------- worker side
 _WORKER_CALCULATOR: dict[str, Any] = {}
 
@@ -109,6 +134,8 @@ def build_candidate(task: Task) -> Structure:
     """The unrelaxed structure of a task."""
     if task.method == "prototype":
         return dict(decorate(task.formula))[task.label]
+    if task.method == "import":
+        return Structure.from_dict(json.loads(task.structure))
     composition = Composition(task.formula) * int(task.label.removeprefix("z"))
     return random_structure(composition, np.random.default_rng(task.seed))
 
@@ -192,6 +219,7 @@ def generate(
     skip_prototypes: dict[str, Sequence[str]] | None = None,
     progress: bool = True,
     max_tasks: int | None = None,
+    imports: Sequence[Task] = (),
 ) -> GenerationReport:
     """Generate (or resume generating) a dataset into an ASE database.
 
@@ -213,6 +241,8 @@ def generate(
         Prototype names not to build per reduced formula (they would only be excluded after relaxation).
     max_tasks
         Stop after this many new tasks (for partial runs and tests).
+    imports
+        Extra tasks from other datasets (:func:`import_tasks`), run after the planned ones.
     """
     from tqdm.auto import tqdm
 
@@ -227,7 +257,7 @@ def generate(
     database.check_settings("generation", {k: v for k, v in asdict(settings).items() if k != "n_random"})
     log = TaskLog(db_path.with_name(db_path.name + ".tasks.jsonl"))
     excluded = {Composition(f).reduced_formula for f in exclude_compositions}
-    tasks = [t for t in plan_tasks(compositions, settings, skip_prototypes) if t.formula not in excluded]
+    tasks = [t for t in [*plan_tasks(compositions, settings, skip_prototypes), *imports] if t.formula not in excluded]
     done = database.ids() | log.uids()
     pending = [t for t in tasks if t.uid not in done][:max_tasks]
     stored: dict[str, list[Structure]] = defaultdict(list)

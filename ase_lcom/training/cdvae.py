@@ -78,6 +78,7 @@ def train_cdvae(
     model_config: CDVAEConfig | None = None,
     train_config: TrainConfig | None = None,
     progress: bool = True,
+    init: str | os.PathLike | None = None,
 ) -> Path:
     """Train (or continue training) a CD-VAE; returns the path of the best checkpoint.
 
@@ -87,6 +88,9 @@ def train_cdvae(
         Structures (Niggli-reduced here); a split by composition is the caller's job.
     out_dir
         Checkpoint directory; an existing ``last.pt`` there is resumed (its configs win).
+    init
+        Fine-tune: start from this checkpoint's weights (its model config and lattice scaler; ``model_config``
+        is ignored) with a fresh optimizer at ``train_config.lr``.
     """
     from tqdm.auto import tqdm
 
@@ -96,6 +100,10 @@ def train_cdvae(
     if last.exists():
         model, state = load_cdvae(last)
         tcfg = TrainConfig(**{**state["train_config"], "epochs": tcfg.epochs})
+    elif init is not None:
+        torch.manual_seed(tcfg.seed)
+        model, _ = load_cdvae(init)
+        state = {"epoch": 0, "history": [], "best": float("inf"), "init": str(init)}
     else:
         torch.manual_seed(tcfg.seed)
         model, state = CDVAE(model_config or CDVAEConfig()), {"epoch": 0, "history": [], "best": float("inf")}
@@ -103,7 +111,7 @@ def train_cdvae(
         raise CheckpointError("training needs at least one training and one validation structure")
     train = [s.get_reduced_structure() for s in train]
     val = [s.get_reduced_structure() for s in val]
-    if state["epoch"] == 0:
+    if state["epoch"] == 0 and "init" not in state:
         full = CrystalBatch.from_structures(train, niggli=False)
         model.lattice_head.fit_scaler(LatticeHead.parameters_of(*full.lattice_params(), full.num_atoms).float())
     model.to(tcfg.device)
@@ -138,7 +146,8 @@ def train_cdvae(
         content = {"format": CHECKPOINT_KIND, "config": model.cfg.to_dict(), "train_config": asdict(tcfg),
                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                    "scheduler": scheduler.state_dict(), "epoch": state["epoch"],
-                   "history": state["history"], "best": min(state["best"], val_losses["total"])}
+                   "history": state["history"], "best": min(state["best"], val_losses["total"]),
+                   **({"init": state["init"]} if "init" in state else {})}
         if val_losses["total"] < state["best"]:
             state["best"] = val_losses["total"]
             save_checkpoint(content, out_dir / "best.pt")
