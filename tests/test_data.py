@@ -253,6 +253,15 @@ def test_generator_leakage_controls(tmp_path):
     assert report.counts["excluded"] >= 1
     assert all(r.formation_energy_per_atom is not None and r.info["relaxed_with"] == "emt" for r in records)
 
+    # an energy ceiling (a ground state plus its degeneracy window) also removes rows stored before it was set
+    lowest = min(records, key=lambda r: r.energy_per_atom)
+    again = generate(tmp_path / "leak.db", ["CuNi", "Cu"], GenerationSettings(calculator="emt", n_random=1,
+                     max_atoms=4), workers=1, exclude_compositions=["Cu"], exclude_structures=[rocksalt],
+                     exclude_energies={"NiCu": lowest.energy_per_atom + 1e-6}, progress=False)
+    kept = CrystalDatabase(tmp_path / "leak.db").ids()
+    assert lowest.id not in kept and kept == {r.id for r in records} - {lowest.id} and not again.counts
+    assert "exclusion ceiling" in (tmp_path / "leak.db.tasks.jsonl").read_text().splitlines()[-1]
+
 
 def test_generator_imports_structures_from_other_datasets(tmp_path):
     """--add: structures of another dataset are drawn, relaxed with the run's settings (their energies

@@ -220,6 +220,7 @@ def generate(
     progress: bool = True,
     max_tasks: int | None = None,
     imports: Sequence[Task] = (),
+    exclude_energies: dict[str, float] | None = None,
 ) -> GenerationReport:
     """Generate (or resume generating) a dataset into an ASE database.
 
@@ -243,6 +244,10 @@ def generate(
         Stop after this many new tasks (for partial runs and tests).
     imports
         Extra tasks from other datasets (:func:`import_tasks`), run after the planned ones.
+    exclude_energies
+        Energy per atom (eV) per reduced formula at or below which a relaxed candidate is dropped: polymorphs
+        degenerate with a benchmark ground state (stacking variants, polytypes) that match no reference
+        structure. Stored rows that fall under it are moved to the task log as excluded.
     """
     from tqdm.auto import tqdm
 
@@ -260,9 +265,14 @@ def generate(
     tasks = [t for t in [*plan_tasks(compositions, settings, skip_prototypes), *imports] if t.formula not in excluded]
     done = database.ids() | log.uids()
     pending = [t for t in tasks if t.uid not in done][:max_tasks]
+    ceilings = {Composition(f).reduced_formula: e for f, e in (exclude_energies or {}).items()}
     stored: dict[str, list[Structure]] = defaultdict(list)
-    for record in database:
-        stored[record.formula].append(record.structure)
+    for record in list(database):
+        if record.energy_per_atom is not None and record.energy_per_atom <= ceilings.get(record.formula, -np.inf):
+            log.append(record.id, "excluded", _degenerate(record.energy_per_atom, ceilings[record.formula]))
+            database.remove(record.id)
+        else:
+            stored[record.formula].append(record.structure)
     forbidden: dict[str, list[Structure]] = defaultdict(list)
     for structure in exclude_structures:
         forbidden[structure.composition.reduced_formula].append(structure)
@@ -284,6 +294,9 @@ def generate(
                 structure = Structure.from_dict(result["structure"])
                 if any(matcher.fit(structure, ref) for ref in forbidden[task.formula]):
                     log.append(task.uid, "excluded", "matches an excluded reference structure")
+                    result["status"] = "excluded"
+                elif result["energy_per_atom"] <= ceilings.get(task.formula, -np.inf):
+                    log.append(task.uid, "excluded", _degenerate(result["energy_per_atom"], ceilings[task.formula]))
                     result["status"] = "excluded"
                 elif any(matcher.fit(structure, other) for other in stored[task.formula]):
                     log.append(task.uid, "duplicate")
@@ -309,6 +322,10 @@ def generate(
         _log_run(db_path, settings, workers, counts, time.perf_counter() - start)
     already = sum(t.uid in done for t in tasks)
     return GenerationReport(len(tasks), already, counts, time.perf_counter() - start)
+
+
+def _degenerate(energy: float, ceiling: float) -> str:
+    return f"{energy:.4f} eV/atom, at or below the exclusion ceiling {ceiling:.4f} (degenerate with a reference)"
 
 
 def _log_run(db_path: Path, settings: GenerationSettings, workers: int, counts: Counter, seconds: float) -> None:

@@ -88,6 +88,12 @@ class CrystalDatabase:
                 ids.append(self._db.write(to_atoms(record.structure), key_value_pairs=_key_values(record)))
         return ids
 
+    def remove(self, uid: str) -> None:
+        """Delete the record with this id (``uid``), if stored."""
+        rows = [row.id for row in self._db.select(uid=_db_string(uid), include_data=False)]
+        if rows:
+            self._db.delete(rows)
+
     def ids(self) -> set[str]:
         """Record ids (``uid``) already stored."""
         if not self.path.exists():
