@@ -156,6 +156,7 @@ def build_lcom_model(
         "decoded_rows": len(training.formulas) - len(seeds.formulas),
         "decoded_calculator": decoded_calculator,
         "cdvae_epochs": cdvae_content.get("epoch"),
+        "cdvae_init": cdvae_content.get("init"),
         "cdvae_train_seconds": float(sum(h.get("seconds", 0.0) for h in history)),
         "cdvae_val_losses": history[-1] if history else {},
         "cdvae_history": history,
