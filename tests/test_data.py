@@ -283,6 +283,10 @@ def test_generator_imports_structures_from_other_datasets(tmp_path):
     assert len(tasks) == 4 and {t.method for t in tasks} == {"import"}  # the 27-atom cell is too large
     assert import_tasks([source], settings, per_file=2) == import_tasks([source], settings, per_file=2)
     assert len(import_tasks([source], settings, per_file=2)) == 2
+    with pytest.raises(DataError, match="at least 1"):
+        import_tasks([source], settings, per_file=0)
+    with pytest.raises(DataError, match="not found"):
+        import_tasks([tmp_path / "missing.extxyz"], settings, per_file=2)
 
     report = generate(tmp_path / "imp.db", [], settings, workers=1, exclude_structures=[rocksalt],
                       imports=tasks, progress=False)

@@ -26,7 +26,7 @@ from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Structure
 
 from ase_lcom.data.prototypes import decorate, random_structure
-from ase_lcom.data.records import CrystalDatabase, CrystalRecord
+from ase_lcom.data.records import CrystalDatabase, CrystalRecord, DataError
 from ase_lcom.structure import formula_unit_options, parse_formula
 
 
@@ -93,6 +93,8 @@ def import_tasks(paths: Iterable[str | os.PathLike], settings: GenerationSetting
     """
     from ase_lcom.data.readers import read_records
 
+    if per_file < 1:
+        raise DataError(f"structures to draw per file must be at least 1, got {per_file}")
     tasks = []
     for path in paths:
         name = Path(path).name
