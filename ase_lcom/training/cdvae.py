@@ -100,18 +100,15 @@ def train_cdvae(
     if last.exists():
         model, state = load_cdvae(last)
         tcfg = TrainConfig(**{**state["train_config"], "epochs": tcfg.epochs})
-    elif init is not None:
-        torch.manual_seed(tcfg.seed)
-        model, _ = load_cdvae(init)
-        state = {"epoch": 0, "history": [], "best": float("inf"), "init": str(init)}
     else:
         torch.manual_seed(tcfg.seed)
-        model, state = CDVAE(model_config or CDVAEConfig()), {"epoch": 0, "history": [], "best": float("inf")}
+        model = load_cdvae(init)[0] if init is not None else CDVAE(model_config or CDVAEConfig())
+        state = {"epoch": 0, "history": [], "best": float("inf"), "init": None if init is None else str(init)}
     if not train or not val:
         raise CheckpointError("training needs at least one training and one validation structure")
     train = [s.get_reduced_structure() for s in train]
     val = [s.get_reduced_structure() for s in val]
-    if state["epoch"] == 0 and "init" not in state:
+    if state["epoch"] == 0 and init is None:  # a fine-tuned model keeps the scaler its weights were trained with
         full = CrystalBatch.from_structures(train, niggli=False)
         model.lattice_head.fit_scaler(LatticeHead.parameters_of(*full.lattice_params(), full.num_atoms).float())
     model.to(tcfg.device)
@@ -147,7 +144,7 @@ def train_cdvae(
                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                    "scheduler": scheduler.state_dict(), "epoch": state["epoch"],
                    "history": state["history"], "best": min(state["best"], val_losses["total"]),
-                   **({"init": state["init"]} if "init" in state else {})}
+                   "init": state.get("init")}
         if val_losses["total"] < state["best"]:
             state["best"] = val_losses["total"]
             save_checkpoint(content, out_dir / "best.pt")
