@@ -238,7 +238,7 @@ def _cmd_train_lcom(args: argparse.Namespace) -> int:
     card = {"data": str(args.data), "cdvae_checkpoint": str(args.cdvae),
             "command": " ".join([PROG, *sys.argv[1:]]) if sys.argv else PROG}
     model = build_lcom_model(args.cdvae, records, args.out, work, COMsConfig(**options), card,
-                             progress=not args.quiet, hidden=args.hidden,
+                             progress=not args.quiet, hidden=args.hidden, whiten_latents=args.whiten_latents,
                              decoded_calculator=None if args.decoded_calculator == "none" else args.decoded_calculator)
     print(model.describe())
     print(f"training curves written to {plot_training(model, Path(args.out).with_suffix('.png'))}")
@@ -471,7 +471,10 @@ def build_parser() -> argparse.ArgumentParser:
     lcom.add_argument("--lr", type=float)
     lcom.add_argument("--tau", type=float, help="overestimation limit of the conservative term (default 1.0)")
     lcom.add_argument("--steps", type=int, help="latent gradient steps, adversarial and at prediction (default 50)")
-    lcom.add_argument("--step-lr", type=float, help="latent step size")
+    lcom.add_argument("--step-lr", type=float, help="latent step size (default 0.05)")
+    lcom.add_argument("--whiten-latents", action="store_true",
+                      help="surrogates standardise each latent dimension and take latent steps in those units, "
+                      "as the COMs reference does (its step: 0.05 * sqrt(latent_dim))")
     lcom.add_argument("--seed", type=int)
     lcom.add_argument("-q", "--quiet", action="store_true")
     lcom.set_defaults(func=_cmd_train_lcom)

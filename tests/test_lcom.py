@@ -67,6 +67,32 @@ def test_conservative_training_pushes_up_adversarial_energies():
     assert coms < 0.5 * sl, (coms, sl)
 
 
+def test_whitened_surrogate_steps_in_standardised_latent_units(tmp_path):
+    """With ``whiten_latents`` the network sees standardised latents and a latent step is ``lr * std**2 * dE/dz``
+    (a step of ``lr`` along the whitened gradient); the scaler survives a checkpoint round trip."""
+    from ase_lcom.models.surrogate import SurrogateConfig
+    from ase_lcom.training.checkpoints import load_checkpoint, save_checkpoint
+    from ase_lcom.training.surrogate import surrogate_content, surrogate_from_content
+
+    rng = np.random.default_rng(1)
+    scales = torch.tensor([0.1, 1.0, 3.0, 0.5])
+    latents = torch.tensor(rng.normal(size=(64, 4)), dtype=torch.float32) * scales + 2.0
+    compositions = composition_tensor([Composition("NaCl")] * 64)
+    energies = latents[:, 0] - latents[:, 2] / 30
+    model, run = train_surrogate(latents, compositions, energies, replace(SMALL_COMS, conservative=False),
+                                 SurrogateConfig(latent_dim=4, hidden=16, whiten_latents=True), progress=False)
+    assert torch.allclose(model.latent_std, scales, rtol=0.3)
+    assert torch.all((model.latent_mean - latents.mean(0)).abs() < 0.2 * scales)  # fitted on the training rows
+    z = latents[:3].clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(model.standardized(z, compositions[:3]).sum(), z)
+    final, _ = descend(model, latents[:3], compositions[:3], 1, 0.1)
+    assert torch.allclose(final - latents[:3], -0.1 * model.latent_std**2 * grad, atol=1e-6)
+    save_checkpoint(surrogate_content(model, run), tmp_path / "s.pt")
+    loaded, _ = surrogate_from_content(load_checkpoint(tmp_path / "s.pt", "surrogate"), "s.pt")
+    assert loaded.cfg.whiten_latents and torch.equal(loaded.latent_mean, model.latent_mean)
+    assert torch.allclose(loaded(latents, compositions), model(latents, compositions))
+
+
 def test_bundle_round_trip_and_errors(tiny_bundle, tmp_path):
     model = LCOMModel.load(tiny_bundle)
     assert set(model.surrogates) == {"coms", "sl"}

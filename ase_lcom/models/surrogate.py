@@ -2,7 +2,9 @@
 
 The network works on standardised energies (``energy_mean``/``energy_std`` are buffers fitted on the
 training set); :meth:`EnergySurrogate.forward` returns eV/atom, :meth:`EnergySurrogate.standardized` the
-network's own scale, on which the conservative regulariser and its limit ``tau`` are defined.
+network's own scale, on which the conservative regulariser and its limit ``tau`` are defined. With
+``whiten_latents`` each latent dimension is also standardised on the training latents (as the COMs reference
+normalises its inputs), and latent gradient steps are taken in those units.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ class SurrogateConfig:
     hidden: int = 512
     num_layers: int = 2
     negative_slope: float = 0.2
+    whiten_latents: bool = False
+    """Standardise each latent dimension (``latent_mean``/``latent_std`` buffers fitted on the training latents);
+    :func:`descend` then steps in these units. False in bundles built before session 9."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,14 +53,30 @@ class EnergySurrogate(nn.Module):
         self.mlp = nn.Sequential(*layers)
         self.register_buffer("energy_mean", torch.zeros(()))
         self.register_buffer("energy_std", torch.ones(()))
+        if cfg.whiten_latents:
+            self.register_buffer("latent_mean", torch.zeros(cfg.latent_dim))
+            self.register_buffer("latent_std", torch.ones(cfg.latent_dim))
 
-    def fit_scaler(self, energies: torch.Tensor) -> None:
-        """Standardise on these training energies (eV/atom)."""
+    def fit_scaler(self, energies: torch.Tensor, latents: torch.Tensor | None = None) -> None:
+        """Standardise on these training energies (eV/atom) and, with ``whiten_latents``, latents."""
         self.energy_mean.fill_(float(energies.mean()))
         self.energy_std.fill_(float(energies.std().clamp(min=1e-3)) if energies.numel() > 1 else 1.0)
+        if self.cfg.whiten_latents:
+            if latents is None or len(latents) < 2:
+                raise ValueError("whitening the latents needs at least two training latents")
+            self.latent_mean.copy_(latents.mean(0))
+            self.latent_std.copy_(latents.std(0).clamp(min=1e-3))
+
+    @property
+    def step_scale(self) -> torch.Tensor | float:
+        """Per-dimension factor turning a gradient step in the network's input units into one in latent units
+        (``latent_std**2`` when whitened: a step ``lr`` along the whitened gradient)."""
+        return self.latent_std**2 if self.cfg.whiten_latents else 1.0
 
     def standardized(self, z: torch.Tensor, composition: torch.Tensor) -> torch.Tensor:
         """``(B,)`` energies in units of the training set's standard deviation, centred on its mean."""
+        if self.cfg.whiten_latents:
+            z = (z - self.latent_mean) / self.latent_std
         return self.mlp(torch.cat([z, composition.to(z.dtype)], dim=-1)).squeeze(-1)
 
     def forward(self, z: torch.Tensor, composition: torch.Tensor) -> torch.Tensor:
@@ -66,7 +87,8 @@ class EnergySurrogate(nn.Module):
 def descend(
     surrogate: EnergySurrogate, z: torch.Tensor, composition: torch.Tensor, steps: int, lr: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``steps`` plain gradient-descent steps ``z <- z - lr * dE/dz`` on the standardised surrogate energy.
+    """``steps`` plain gradient-descent steps ``z <- z - lr * dE/dz`` on the standardised surrogate energy (in the
+    whitened latent coordinates of a ``whiten_latents`` surrogate).
 
     The optimiser of LCOM (paper eq. 5): the same routine mines adversarial latents during conservative
     training and optimises latents at prediction time. Returns the final latents (detached) and the
@@ -78,7 +100,7 @@ def descend(
         energy = surrogate.standardized(z, composition)
         (grad,) = torch.autograd.grad(energy.sum(), z)
         trace.append(energy.detach())
-        z = (z - lr * grad).detach().requires_grad_(True)
+        z = (z - lr * surrogate.step_scale * grad).detach().requires_grad_(True)
     with torch.no_grad():
         trace.append(surrogate.standardized(z, composition))
     return z.detach(), torch.stack(trace)

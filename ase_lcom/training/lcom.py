@@ -107,10 +107,11 @@ def build_lcom_model(
     progress: bool = True,
     hidden: int | None = None,
     decoded_calculator: str | None = "chgnet",
+    whiten_latents: bool = False,
 ) -> LCOMModel:
     """Encode the data, decode and score it (``decoded_calculator``; None skips), train the COMs and SL
-    surrogates (same settings but alpha = 0; ``hidden`` units per layer, default :class:`SurrogateConfig`'s)
-    on both and save the bundle."""
+    surrogates (same settings but alpha = 0; ``hidden`` units per layer, default :class:`SurrogateConfig`'s;
+    ``whiten_latents`` as in :class:`SurrogateConfig`) on both and save the bundle."""
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     cdvae, cdvae_content = load_cdvae(cdvae_checkpoint)
@@ -141,7 +142,8 @@ def build_lcom_model(
             contents[name] = load_checkpoint(path, "surrogate")
         else:
             start = time.perf_counter()
-            architecture = SurrogateConfig(latent_dim=seeds.latents.shape[1], **({"hidden": hidden} if hidden else {}))
+            architecture = SurrogateConfig(latent_dim=seeds.latents.shape[1], whiten_latents=whiten_latents,
+                                           **({"hidden": hidden} if hidden else {}))
             surrogate, run = train_surrogate(training.latents, compositions, training.energies, cfg, architecture,
                                              progress=progress, desc=f"train {name} surrogate")
             run["seconds"] = time.perf_counter() - start

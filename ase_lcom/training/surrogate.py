@@ -94,7 +94,7 @@ def train_surrogate(
     n_val = int(round(cfg.val_fraction * len(latents)))
     val, train = order[:n_val], order[n_val:]
     model = EnergySurrogate(model_config or SurrogateConfig(latent_dim=latents.shape[1]))
-    model.fit_scaler(energies[train])
+    model.fit_scaler(energies[train], latents[train])
     target = (energies - model.energy_mean) / model.energy_std
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     log_alpha = torch.tensor(math.log(cfg.alpha_init), requires_grad=True)
