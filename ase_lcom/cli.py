@@ -348,7 +348,7 @@ def _cmd_benchmark_improvement(args: argparse.Namespace) -> int:
     formulas = _benchmark_compounds(args.compounds)
     rows = improvement.seed_improvements(formulas, cached_model(args.model), {f: experimental_units(f) for f in formulas},
                                          args.calculator, args.seeds, _seeds(args.seed, "--seed"), args.start,
-                                         args.steps, args.step_lr, progress=not args.quiet)
+                                         args.steps, args.step_lr, progress=not args.quiet, seed_cache=args.seed_cache)
     summary = improvement.write_report(rows, args.out)
     for name, s in summary.items():
         print(f"{name}: improvement over the seed, median {100 * s['median_improvement']:+.1f}% / mean "
@@ -471,10 +471,10 @@ def build_parser() -> argparse.ArgumentParser:
     lcom.add_argument("--lr", type=float)
     lcom.add_argument("--tau", type=float, help="overestimation limit of the conservative term (default 1.0)")
     lcom.add_argument("--steps", type=int, help="latent gradient steps, adversarial and at prediction (default 50)")
-    lcom.add_argument("--step-lr", type=float, help="latent step size (default 0.05)")
-    lcom.add_argument("--whiten-latents", action="store_true",
-                      help="surrogates standardise each latent dimension and take latent steps in those units, "
-                      "as the COMs reference does (its step: 0.05 * sqrt(latent_dim))")
+    lcom.add_argument("--step-lr", type=float, help="latent step size in whitened latent units (default: "
+                      "0.05 * sqrt(latent_dim), the COMs reference's; 0.8 for 256)")
+    lcom.add_argument("--no-whiten-latents", dest="whiten_latents", action="store_false",
+                      help="train the surrogates on raw latents and step in raw latent units (models before v4)")
     lcom.add_argument("--seed", type=int)
     lcom.add_argument("-q", "--quiet", action="store_true")
     lcom.set_defaults(func=_cmd_train_lcom)
@@ -528,6 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
     gain.add_argument("--step-lr", type=float, help="latent step size for both surrogates (default: "
                       "the model's, 0.05)")
     gain.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
+    gain.add_argument("--seed-cache", metavar="FILE", help="JSON file keeping the relaxed seeds, so another model "
+                      "is compared on the same seeds without relaxing them again")
     gain.add_argument("--seed", default="0", help="random seed, or several comma-separated runs pooled per "
                       "compound, e.g. 0,1,2,3 (default 0)")
     gain.add_argument("-q", "--quiet", action="store_true")

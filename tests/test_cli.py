@@ -96,3 +96,11 @@ def test_list_shows_calculators_with_versions():
     for name in ("chgnet", "m3gnet", "gpaw", "emt"):
         assert f"  {name} " in result.stdout
     assert "predictors" in result.stdout
+
+
+def test_train_lcom_whitens_latents_unless_told_not_to():
+    from ase_lcom.cli import build_parser
+
+    base = ["train", "lcom", "--cdvae", "c.pt", "--data", "d.db", "--out", "m.pt"]
+    assert build_parser().parse_args(base).whiten_latents is True
+    assert build_parser().parse_args([*base, "--no-whiten-latents"]).whiten_latents is False

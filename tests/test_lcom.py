@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 import sys
 from dataclasses import replace
@@ -91,6 +92,12 @@ def test_whitened_surrogate_steps_in_standardised_latent_units(tmp_path):
     loaded, _ = surrogate_from_content(load_checkpoint(tmp_path / "s.pt", "surrogate"), "s.pt")
     assert loaded.cfg.whiten_latents and torch.equal(loaded.latent_mean, model.latent_mean)
     assert torch.allclose(loaded(latents, compositions), model(latents, compositions))
+    # a surrogate stored before whitening existed (no such key, no scaler) loads as unwhitened
+    old = surrogate_content(model, run)
+    old["model_config"] = {k: v for k, v in old["model_config"].items() if k != "whiten_latents"}
+    old["model"] = {k: v for k, v in old["model"].items() if not k.startswith("latent_")}
+    legacy, _ = surrogate_from_content(old, "old.pt")
+    assert not legacy.cfg.whiten_latents and legacy.latent_scale == 1.0
 
 
 def test_bundle_round_trip_and_errors(tiny_bundle, tmp_path):
@@ -215,14 +222,23 @@ def test_seed_improvement_budget_override(tiny_bundle):
         improvement.seed_improvements(["NaCl"], model, {"NaCl": 1}, start="predictor", step_lr=0.0)
 
 
-def test_seed_improvement_from_relaxed_random_cells_as_in_the_paper(tiny_bundle):
+def test_seed_improvement_from_relaxed_random_cells_as_in_the_paper(tiny_bundle, tmp_path):
     from ase_lcom.benchmarks import improvement
 
     model = LCOMModel.load(tiny_bundle)
-    (row,) = improvement.seed_improvements(["NaCl"], model, {"NaCl": 2}, n_seeds=2, seed=(0, 1), progress=False)
+    cache = tmp_path / "seeds.json"
+    (row,) = improvement.seed_improvements(["NaCl"], model, {"NaCl": 2}, n_seeds=2, seed=(0, 1), progress=False,
+                                           seed_cache=cache)
     assert row["seeds"] == ["relaxed-random"] * 4 and row["run"] == [0, 0, 1, 1] and len(row["coms"]) == 4
+    assert len(row["coms_distance"]) == 4 and all(d > 0 for d in row["coms_distance"])
     # CHGNet relaxed the random 4-atom cells into bound NaCl crystals (rocksalt: about -2 eV/atom)
     assert all(-2.5 < e < -0.5 for e in row["relaxed_seed_energy"])
+    # the cache holds the relaxed seeds: a second model (here the same) sees exactly the same ones, unrelaxed again
+    assert sorted(json.loads(cache.read_text())) == ["chgnet/NaCl/2/0/2", "chgnet/NaCl/2/1/2"]
+    (again,) = improvement.seed_improvements(["NaCl"], model, {"NaCl": 2}, n_seeds=2, seed=(0, 1), progress=False,
+                                             seed_cache=cache)
+    assert again["relaxed_seed_energy"] == pytest.approx(row["relaxed_seed_energy"], abs=1e-5)
+    assert again["coms"] == pytest.approx(row["coms"], abs=1e-4)
     with pytest.raises(ValueError, match="unknown start"):
         improvement.seed_improvements(["NaCl"], model, {"NaCl": 1}, start="random")
 

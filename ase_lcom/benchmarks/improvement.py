@@ -11,7 +11,12 @@ whose formation energies are near zero) the total energy per atom, as in the CSP
 
 Each row also records the energy drop each surrogate predicts along its own optimisation (eV/atom,
 ``<surrogate>_predicted_drop``), to set against the drop the calculator sees: an over-optimistic surrogate
-promises drops the decoded crystals do not deliver, which is what conservative training is meant to prevent.
+promises drops the decoded crystals do not deliver, which is what conservative training is meant to prevent;
+and how far the latent moved (``<surrogate>_distance``, Euclidean, raw latent units).
+
+The relaxed seeds depend only on the compound, its cell size, the run and the calculator, not on the model:
+``seed_cache`` (a JSON file) keeps them, so other models are compared on the very same seeds without relaxing
+them again.
 """
 
 from __future__ import annotations
@@ -41,11 +46,14 @@ def seed_improvements(
     steps: int | None = None,
     step_lr: float | None = None,
     progress: bool = True,
+    seed_cache: str | Path | None = None,
 ) -> list[dict[str, Any]]:
     """One row per compound: energies (eV/atom, see the module docstring) of the decoded seeds and of the
     decoded optimised latents per surrogate, seed by seed. ``seed`` (one or several runs) draws the seeds and the
     decoder noise; each run adds ``n_seeds`` seeds per compound (``run`` says which). ``steps`` and ``step_lr``
-    set the optimisation budget for both surrogates (default: each surrogate's training settings)."""
+    set the optimisation budget for both surrogates (default: each surrogate's training settings). ``seed_cache``:
+    JSON file of relaxed seeds (``relaxed-random`` start) read and extended here."""
+    from pymatgen.core import Structure
     from tqdm.auto import tqdm
 
     from ase_lcom.benchmarks.csp import Validator
@@ -69,19 +77,32 @@ def seed_improvements(
         return [validator.formation(s, e) for s, e in zip(structures, energies)]
 
     runs = [seed] if isinstance(seed, int) else list(seed)
+    cache_path = Path(seed_cache) if seed_cache is not None else None
+    cached = json.loads(cache_path.read_text()) if cache_path is not None and cache_path.exists() else {}
+
+    def relaxed_seeds(formula: str, run: int) -> list[Any]:
+        key = f"{calculator}/{formula}/{units[formula]}/{run}/{n_seeds}"
+        if key not in cached:
+            rng = np.random.default_rng(run)
+            cell = cell_composition(formula, units[formula])
+            cached[key] = [validator.relax(random_structure(cell, rng))[0].as_dict() for _ in range(n_seeds)]
+            if cache_path is not None:
+                cache_path.write_text(json.dumps(cached))
+        return [Structure.from_dict(d) for d in cached[key]]
+
     rows = []
     for formula in tqdm(formulas, desc="seed improvement", disable=not progress):
         row: dict[str, Any] = {"formula": formula, "z": units[formula], "start": start, "steps": steps,
                                "step_lr": step_lr, "run": [], "seeds": [], "seed_energy": [],
-                               **{key: [] for name in SURROGATES for key in (name, f"{name}_predicted_drop")}}
+                               **{key: [] for name in SURROGATES
+                                  for key in (name, f"{name}_predicted_drop", f"{name}_distance")}}
         for run in runs:
             rng = np.random.default_rng(run)
             if predictor is not None:
                 latents, cells, labels = predictor.seeds(formula, units[formula], n_seeds, rng)
                 latents, cells, labels = latents[:n_seeds], cells[:n_seeds], labels[:n_seeds]
             else:
-                cell = cell_composition(formula, units[formula])
-                relaxed = [validator.relax(random_structure(cell, rng))[0] for _ in range(n_seeds)]
+                relaxed = relaxed_seeds(formula, run)
                 latents, cells, labels = model.encode(relaxed), [s.composition for s in relaxed], [start] * n_seeds
                 row.setdefault("relaxed_seed_energy", []).extend(score(relaxed))
             row["run"] += [run] * len(labels)
@@ -93,6 +114,7 @@ def seed_improvements(
                                        settings.step_lr if step_lr is None else step_lr)
                 row[name] += score(model.decode(final, cells, seed=run))
                 row[f"{name}_predicted_drop"] += ((trace[0] - trace[-1]) * surrogate.energy_std).tolist()
+                row[f"{name}_distance"] += (final - latents).norm(dim=1).tolist()
         rows.append(row)
     return rows
 

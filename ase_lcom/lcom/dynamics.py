@@ -41,7 +41,8 @@ class LCOM(Dynamics):
     step_lr
         Latent step size (default: the surrogate's training setting).
     gtol
-        Converged when the latent gradient norm of the standardised energy falls below this.
+        Converged when the latent gradient norm of the standardised energy (in the surrogate's whitened latent
+        units, if it whitens) falls below this.
     num_levels, steps_per_level, seed
         Decoder sampling budget and its random seed (fixed, so decoding is a deterministic function of z).
     logfile, trajectory, append_trajectory, loginterval
@@ -70,10 +71,12 @@ class LCOM(Dynamics):
         atoms.info["lcom_energy_per_atom"] = self.energy
 
     def _evaluate(self) -> tuple[float, torch.Tensor]:
+        """Surrogate energy (eV/atom) and its gradient in the surrogate's (whitened) latent units."""
         z = self.z.clone().requires_grad_(True)
         energy = self.surrogate.standardized(z, self.composition)
         (grad,) = torch.autograd.grad(energy.sum(), z)
-        return float(energy * self.surrogate.energy_std + self.surrogate.energy_mean), grad
+        energy_per_atom = float(energy * self.surrogate.energy_std + self.surrogate.energy_mean)
+        return energy_per_atom, self.surrogate.latent_scale * grad
 
     def todict(self) -> dict[str, Any]:
         return {"type": "optimization", "optimizer": "LCOM", "surrogate": self.surrogate_name,
@@ -84,7 +87,7 @@ class LCOM(Dynamics):
 
     def step(self) -> None:
         """One latent step, then decode into ``atoms``."""
-        self.z = (self.z - self.step_lr * self.gradient).detach()
+        self.z = (self.z - self.step_lr * self.surrogate.latent_scale * self.gradient).detach()
         crystal: CrystalBatch = self.model.cdvae.decode(
             self.z, self.numbers, torch.tensor([len(self.numbers)]), self.num_levels, self.steps_per_level,
             torch.Generator().manual_seed(self.seed))

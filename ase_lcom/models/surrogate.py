@@ -30,9 +30,9 @@ class SurrogateConfig:
     hidden: int = 512
     num_layers: int = 2
     negative_slope: float = 0.2
-    whiten_latents: bool = False
+    whiten_latents: bool = True
     """Standardise each latent dimension (``latent_mean``/``latent_std`` buffers fitted on the training latents);
-    :func:`descend` then steps in these units. False in bundles built before session 9."""
+    :func:`descend` then steps in these units. Bundles built before session 9 have it off."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,10 +68,11 @@ class EnergySurrogate(nn.Module):
             self.latent_std.copy_(latents.std(0).clamp(min=1e-3))
 
     @property
-    def step_scale(self) -> torch.Tensor | float:
-        """Per-dimension factor turning a gradient step in the network's input units into one in latent units
-        (``latent_std**2`` when whitened: a step ``lr`` along the whitened gradient)."""
-        return self.latent_std**2 if self.cfg.whiten_latents else 1.0
+    def latent_scale(self) -> torch.Tensor | float:
+        """Latent units per network input unit, per dimension (``latent_std`` when whitened, else 1). A gradient
+        step ``lr`` in the network's input units moves the latent by ``lr * latent_scale**2 * dE/dz``, and
+        ``latent_scale * dE/dz`` is the gradient in those units."""
+        return self.latent_std if self.cfg.whiten_latents else 1.0
 
     def standardized(self, z: torch.Tensor, composition: torch.Tensor) -> torch.Tensor:
         """``(B,)`` energies in units of the training set's standard deviation, centred on its mean."""
@@ -100,7 +101,7 @@ def descend(
         energy = surrogate.standardized(z, composition)
         (grad,) = torch.autograd.grad(energy.sum(), z)
         trace.append(energy.detach())
-        z = (z - lr * surrogate.step_scale * grad).detach().requires_grad_(True)
+        z = (z - lr * surrogate.latent_scale**2 * grad).detach().requires_grad_(True)
     with torch.no_grad():
         trace.append(surrogate.standardized(z, composition))
     return z.detach(), torch.stack(trace)

@@ -107,7 +107,7 @@ def build_lcom_model(
     progress: bool = True,
     hidden: int | None = None,
     decoded_calculator: str | None = "chgnet",
-    whiten_latents: bool = False,
+    whiten_latents: bool = True,
 ) -> LCOMModel:
     """Encode the data, decode and score it (``decoded_calculator``; None skips), train the COMs and SL
     surrogates (same settings but alpha = 0; ``hidden`` units per layer, default :class:`SurrogateConfig`'s;

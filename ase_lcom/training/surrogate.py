@@ -15,7 +15,7 @@ Conservative training interleaves two steps per batch:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,10 @@ class COMsConfig:
     """Surrogate training settings; ``steps``/``step_lr`` are also the prediction-time optimiser's defaults.
 
     Paper (appendix C): 50 epochs, batch 128, Adam lr 3e-5, tau 1.0, 50 steps. We keep the epochs, batch, tau
-    and steps, and use lr 3e-4: at 3e-5 the MLP was still far from fitting the data after 50 epochs.
+    and steps, and use lr 3e-4: at 3e-5 the MLP was still far from fitting the data after 50 epochs. The latent
+    step is the COMs reference's: 0.05 * sqrt(latent_dim) in whitened latent units (0.8 for 256 dimensions);
+    ``step_lr=None`` resolves to it when training starts (to 0.05 for a surrogate on raw latents, as before
+    model v4) and the resolved value is stored.
     """
 
     conservative: bool = True
@@ -43,7 +46,7 @@ class COMsConfig:
     alpha_init: float = 1.0
     alpha_lr: float = 0.01
     steps: int = 50
-    step_lr: float = 0.05
+    step_lr: float | None = None
     val_fraction: float = 0.1
     seed: int = 0
 
@@ -88,12 +91,15 @@ def train_surrogate(
     cfg = config or COMsConfig()
     if len(latents) < 2:
         raise CheckpointError("surrogate training needs at least two latent vectors")
+    architecture = model_config or SurrogateConfig(latent_dim=latents.shape[1])
+    if cfg.step_lr is None:
+        cfg = replace(cfg, step_lr=0.05 * math.sqrt(latents.shape[1]) if architecture.whiten_latents else 0.05)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     order = rng.permutation(len(latents))
     n_val = int(round(cfg.val_fraction * len(latents)))
     val, train = order[:n_val], order[n_val:]
-    model = EnergySurrogate(model_config or SurrogateConfig(latent_dim=latents.shape[1]))
+    model = EnergySurrogate(architecture)
     model.fit_scaler(energies[train], latents[train])
     target = (energies - model.energy_mean) / model.energy_std
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -135,7 +141,8 @@ def surrogate_content(model: EnergySurrogate, run: dict[str, Any]) -> dict[str, 
 def surrogate_from_content(content: dict[str, Any], where: str) -> tuple[EnergySurrogate, COMsConfig]:
     """Rebuild a surrogate and its training settings from :func:`surrogate_content` output."""
     try:
-        model = EnergySurrogate(SurrogateConfig(**content["model_config"]))
+        # bundles written before latent whitening existed have no such key and were trained without it
+        model = EnergySurrogate(SurrogateConfig(**{"whiten_latents": False, **content["model_config"]}))
         model.load_state_dict({k: v.float() for k, v in content["model"].items()})
         return model.eval(), COMsConfig(**content["config"])
     except (KeyError, TypeError, RuntimeError) as exc:
