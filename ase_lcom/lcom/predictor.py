@@ -36,6 +36,9 @@ from ase_lcom.structure import FormulaLike, StructureLike, cell_composition, for
 def symmetrize(structure: Structure, symprec: float = 0.1) -> tuple[Structure, str, int]:
     """The primitive standard cell of ``structure`` at tolerance ``symprec`` with its space group symbol and
     number; the input unchanged, labelled P1, when spglib finds no symmetry beyond the identity."""
+    # spglib's C library prints a warning line for every distorted cell it gives up on (many decoded crystals);
+    # the outcome is handled here, so keep them quiet unless the user asked for them
+    os.environ.setdefault("SPGLIB_WARNING", "OFF")
     try:
         analyzer = SpacegroupAnalyzer(structure, symprec=symprec)
         number = analyzer.get_space_group_number()
