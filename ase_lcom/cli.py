@@ -471,8 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
     lcom.add_argument("--lr", type=float)
     lcom.add_argument("--tau", type=float, help="overestimation limit of the conservative term (default 1.0)")
     lcom.add_argument("--steps", type=int, help="latent gradient steps, adversarial and at prediction (default 50)")
-    lcom.add_argument("--step-lr", type=float, help="latent step size in whitened latent units (default: "
-                      "0.05 * sqrt(latent_dim), the COMs reference's; 0.8 for 256)")
+    lcom.add_argument("--step-lr", type=float, help="latent step size (default: 0.05 * sqrt(latent_dim) in "
+                      "whitened units, the COMs reference's, 0.8 for 256; 0.05 with --no-whiten-latents)")
     lcom.add_argument("--no-whiten-latents", dest="whiten_latents", action="store_false",
                       help="train the surrogates on raw latents and step in raw latent units (models before v4)")
     lcom.add_argument("--seed", type=int)
@@ -526,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     gain.add_argument("--steps", type=int, help="latent gradient steps for both surrogates (default: "
                       "the model's, 50)")
     gain.add_argument("--step-lr", type=float, help="latent step size for both surrogates (default: "
-                      "the model's, 0.05)")
+                      "the model's: 0.8 in whitened units since v4, 0.05 raw before)")
     gain.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
     gain.add_argument("--seed-cache", metavar="FILE", help="JSON file keeping the relaxed seeds, so another model "
                       "is compared on the same seeds without relaxing them again")
