@@ -38,7 +38,7 @@ _EXPORTS = {
     "LCOMPredictor": "ase_lcom.lcom.predictor",
     "SLPredictor": "ase_lcom.lcom.predictor",
     "CDVAEPredictor": "ase_lcom.lcom.predictor",
-    "LCOMModel": "ase_lcom.lcom.model",
+    "LCOMModel": "ase_lcom.models.bundle",
     "LCOM": "ase_lcom.lcom.dynamics",
     "LCOMTransformation": "ase_lcom.transformations",
     "CDVAEReconstruction": "ase_lcom.transformations",

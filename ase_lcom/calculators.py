@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable
@@ -47,19 +48,32 @@ _MATGL_FILES = ("model.json", "model.pt", "state.pt")
 
 # ----------------------------------------------------------------------------------------------- factory
 def _chgnet(device: str = "cpu", model_path: str | None = None) -> BaseCalculator:
-    from chgnet.model.dynamics import CHGNetCalculator
-
     model = _load_chgnet(model_path)
     with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints its device on construction
-        return CHGNetCalculator(model=model, use_device=device)
+        return _quiet_chgnet_calculator()(model=model, use_device=device)
+
+
+@functools.lru_cache(maxsize=1)
+def _quiet_chgnet_calculator() -> type[BaseCalculator]:
+    """CHGNet's ASE calculator, quiet about the grad-tracking tensor its forward pass turns into a scalar and
+    about constraints it does not pass on to pymatgen (symmetry constraints act in ASE): harmless, and one
+    warning per call."""
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    class QuietCHGNetCalculator(CHGNetCalculator):
+        def calculate(self, *args: Any, **kwargs: Any) -> None:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
+                warnings.filterwarnings("ignore", message="Only FixAtoms and FixCartesian is supported")
+                super().calculate(*args, **kwargs)
+
+    return QuietCHGNetCalculator
 
 
 @functools.lru_cache(maxsize=4)
 def _load_chgnet(model_path: str | None) -> Any:
     from chgnet.model import CHGNet
 
-    # CHGNet converts a grad-tracking tensor to a scalar inside its forward pass: harmless, and noisy
-    warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad", module="chgnet")
     if model_path is not None and not Path(model_path).is_file():
         raise CalculatorError(f"CHGNet model file not found: {model_path}")
     try:
@@ -196,6 +210,12 @@ def _resolve(calculator: str | BaseCalculator) -> BaseCalculator:
     return get_calculator(calculator) if isinstance(calculator, str) else calculator
 
 
+def _reason(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 # -------------------------------------------------------------------------------------------- relaxation
 @dataclass
 class RelaxResult:
@@ -283,7 +303,7 @@ def relax(
         with threadpool_limits(limits=1, user_api="blas"):
             converged = bool(dyn.run(fmax=fmax, steps=steps))
     except Exception as exc:
-        raise CalculatorError(f"relaxation of {atoms.get_chemical_formula()} failed: {exc}") from exc
+        raise CalculatorError(f"relaxation of {atoms.get_chemical_formula()} failed: {_reason(exc)}") from exc
     finally:
         if bar is not None:
             bar.close()
@@ -319,13 +339,19 @@ def _progress_bar(total: int, desc: str) -> Any:
 
 
 def energy_per_atom(crystal: StructureLike, calculator: str | BaseCalculator = DEFAULT_CALCULATOR) -> float:
-    """Single-point energy per atom (eV/atom)."""
+    """Single-point energy per atom (eV/atom).
+
+    Raises
+    ------
+    CalculatorError
+        When the calculator fails on the crystal or returns a non-finite energy.
+    """
     atoms = to_atoms(crystal)
     atoms.calc = _resolve(calculator)
     try:
         energy = float(atoms.get_potential_energy()) / len(atoms)
     except Exception as exc:
-        raise CalculatorError(f"energy of {atoms.get_chemical_formula()} failed: {exc}") from exc
+        raise CalculatorError(f"energy of {atoms.get_chemical_formula()} failed: {_reason(exc)}") from exc
     if not np.isfinite(energy):
         raise CalculatorError(f"energy of {atoms.get_chemical_formula()} is not finite")
     return energy
@@ -348,7 +374,9 @@ def elemental_candidates(symbol: str) -> list[tuple[str, Atoms, bool]]:
 
     element = Element(symbol)
     radius = float(element.atomic_radius or element.atomic_radius_calculated or 1.5)
-    nn = 2.0 * radius  # nearest-neighbour distance guess
+    # nearest-neighbour distance guess; at least 1 A: H and He cells at twice their tabulated radii are so dense
+    # that a graph potential's neighbour lists exhaust memory (tens of GB)
+    nn = max(2.0 * radius, 1.0)
     lattice = {"fcc": nn * 2**0.5, "bcc": nn * 2 / 3**0.5, "hcp": nn, "sc": nn, "diamond": nn * 4 / 3**0.5}
     candidates = [(proto, bulk(symbol, proto, a=lattice[proto]), True) for proto in ELEMENT_PROTOTYPES]
     # relaxed with their symmetry kept, so each candidate stays the phase its label names
@@ -360,25 +388,50 @@ def elemental_candidates(symbol: str) -> list[tuple[str, Atoms, bool]]:
     return candidates
 
 
+@functools.lru_cache(maxsize=8)
+def _shipped_references(name: str, key: str) -> dict[str, dict[str, Any]]:
+    """``ase_lcom/pretrained/references-<name>.json`` if its key (calculator version, options, settings) is
+    ``key``; empty otherwise, so a changed calculator or setting never reuses shipped values."""
+    path = Path(__file__).resolve().parent / "pretrained" / f"references-{name}.json"
+    try:
+        content = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    if content.get("key") != key:
+        return {}
+    return {symbol: {k: v for k, v in entry.items() if k != "seconds"}
+            for symbol, entry in content.get("elements", {}).items()}
+
+
 def default_cache_dir() -> Path:
     """``$ASE_LCOM_CACHE`` or ``~/.cache/ase_lcom``."""
     return Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "ase_lcom"))
 
 
 class ReferenceEnergies:
-    """Elemental reference energies (eV/atom) of one calculator, computed on first use and cached on disk.
+    """Elemental reference energies (eV/atom) of one calculator, computed on first use and cached.
 
     Parameters
     ----------
     calculator
-        Calculator name (see :func:`get_calculator`).
+        Calculator name (see :func:`get_calculator`) or an ASE calculator instance.
     cache_dir
-        Where ``references-<calculator>-<hash>.json`` is kept (default :func:`default_cache_dir`). The hash
-        covers the options and the calculator package's version, so a changed model never reuses old values.
+        Where ``references-<name>-<hash>.json`` is kept (default :func:`default_cache_dir`). For a named
+        calculator the hash covers the options and the calculator package's version, so a changed model never
+        reuses old values.
     fmax, steps
         Relaxation settings for the elemental phases.
+    cache_key
+        For a calculator instance: the name its references are cached on disk under (the caller vouches that
+        one key means one model and settings). Without it an instance's references are computed once per
+        :class:`ReferenceEnergies` object and kept in memory only.
     **options
-        Calculator options.
+        Calculator options (named calculators only).
+
+    Raises
+    ------
+    CalculatorError
+        For an unknown calculator name, or options or a cache key that do not fit the kind of calculator.
 
     Examples
     --------
@@ -388,31 +441,53 @@ class ReferenceEnergies:
 
     def __init__(
         self,
-        calculator: str = DEFAULT_CALCULATOR,
+        calculator: str | BaseCalculator = DEFAULT_CALCULATOR,
         cache_dir: str | os.PathLike | None = None,
         fmax: float = 0.02,
         steps: int = 300,
+        cache_key: str | None = None,
         **options: Any,
     ) -> None:
-        if calculator.lower() not in CALCULATORS:
-            raise CalculatorError(f"unknown calculator {calculator!r}; choose from {', '.join(CALCULATORS)}")
-        self.name = calculator.lower()
         self.options = options
         self.fmax = fmax
         self.steps = steps
-        model = str(find_m3gnet_model(options.get("model"))) if self.name == "m3gnet" else None
-        key = json.dumps([CALCULATORS[self.name].version, options, model, fmax, steps], sort_keys=True, default=str)
+        self._memory: dict[str, dict[str, Any]] = {}
+        directory = Path(cache_dir or default_cache_dir())
+        if isinstance(calculator, str):
+            if calculator.lower() not in CALCULATORS:
+                raise CalculatorError(f"unknown calculator {calculator!r}; choose from {', '.join(CALCULATORS)}")
+            if cache_key is not None:
+                raise CalculatorError(f"cache_key is for calculator instances; {calculator!r} is cached by its name")
+            self.name = calculator.lower()
+            model = str(find_m3gnet_model(options.get("model"))) if self.name == "m3gnet" else None
+            key = json.dumps([CALCULATORS[self.name].version, options, model, fmax, steps], sort_keys=True,
+                             default=str)
+            self._calculator: BaseCalculator | None = None
+        elif isinstance(calculator, BaseCalculator):
+            if options:
+                raise CalculatorError(f"calculator options ({', '.join(options)}) apply to a calculator name, not "
+                                      f"to a {type(calculator).__name__} instance")
+            if cache_key is not None and not re.fullmatch(r"[A-Za-z0-9_.+-]+", cache_key):
+                raise CalculatorError(f"cache_key {cache_key!r} must be letters, digits and _.+- only")
+            self.name = cache_key or type(calculator).__name__.lower()
+            key = json.dumps(["instance", fmax, steps])
+            self._calculator = calculator
+        else:
+            raise CalculatorError(f"expected a calculator name or an ASE calculator, got {type(calculator).__name__}")
         digest = hashlib.sha1(key.encode()).hexdigest()[:10]
-        self.path = Path(cache_dir or default_cache_dir()) / f"references-{self.name}-{digest}.json"
-        self._calculator: BaseCalculator | None = None
+        cached = isinstance(calculator, str) or cache_key is not None
+        self.path: Path | None = directory / f"references-{self.name}-{digest}.json" if cached else None
 
     @property
     def calculator(self) -> BaseCalculator:
+        """The calculator (built on first use from a name)."""
         if self._calculator is None:
             self._calculator = get_calculator(self.name, **self.options)
         return self._calculator
 
     def _load(self) -> dict[str, dict[str, Any]]:
+        if self.path is None:
+            return dict(self._memory)
         if not self.path.is_file():
             return {}
         try:
@@ -422,6 +497,9 @@ class ReferenceEnergies:
 
     def store(self, symbol: str, entry: dict[str, Any]) -> None:
         """Add an element's reference to the cache file (atomic replace; other elements are kept)."""
+        if self.path is None:
+            self._memory[symbol] = entry
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = self._load()  # re-read: another process may have added elements
         data[symbol] = entry
@@ -430,12 +508,21 @@ class ReferenceEnergies:
         os.replace(handle.name, self.path)
 
     def entry(self, symbol: str) -> dict[str, Any]:
-        """Reference record of an element: ``energy_per_atom``, ``phase`` and all candidates' energies."""
-        cached = self._load().get(symbol)
+        """Reference record of an element: ``energy_per_atom``, ``phase`` and all candidates' energies.
+
+        Looked up in the cache, then in the references shipped with the package (computed with exactly these
+        settings by ``scripts/compute_shipped_references.py``), and computed only when neither has it."""
+        cached = self._load().get(symbol) or self._shipped().get(symbol)
         if cached is None:
             cached = self.compute(symbol)
             self.store(symbol, cached)
         return cached
+
+    def _shipped(self) -> dict[str, dict[str, Any]]:
+        """The packaged references of this calculator, when they were computed with this cache key."""
+        if self.path is None:
+            return {}
+        return _shipped_references(self.name, self.path.name)
 
     def missing(self, symbols: Iterable[str]) -> list[str]:
         """Elements among ``symbols`` without a cached reference."""

@@ -25,3 +25,8 @@ class CalculatorError(LCOMError, RuntimeError):
 
 class PluginError(LCOMError, RuntimeError):
     """A registered plugin (entry point) is unknown or fails to load."""
+
+
+class MetricError(LCOMError, ValueError):
+    """A metric is asked for with an unknown setting or on inputs it is not defined for (wrong shapes, empty
+    sets, missing structure properties)."""

@@ -1,7 +1,8 @@
 """Compositions and crystals at the package boundary.
 
 * :func:`parse_formula` turns user input into a validated :class:`~pymatgen.core.Composition`;
-  :func:`cell_composition` and :func:`formula_unit_options` fix the atoms per cell from formula units ``z``.
+  :func:`cell_composition` and :func:`formula_unit_options` fix the atoms per cell from a number of formula
+  units.
 * :func:`to_structure` / :func:`to_atoms` convert between ASE and pymatgen; :func:`validate_structure`
   rejects impossible cells; :func:`read_structure` / :func:`write_structure` go through ``ase.io``.
 * :class:`CrystalBatch` is the tensor form models work on (Niggli-reduced lattices, fractional coordinates,
@@ -147,10 +148,10 @@ def _validated(amounts: Mapping[str, float], text: str, max_atoms: int | None) -
             raise FormulaError(f"amount of {symbol} in formula {text!r} is not a number: {amount!r}")
         if symbol not in _SYMBOLS:
             raise FormulaError(f"unknown element symbol {symbol!r} in formula {text!r}")
-        z = Element(symbol).Z
-        if z > MAX_ATOMIC_NUMBER:
+        number = Element(symbol).Z
+        if number > MAX_ATOMIC_NUMBER:
             raise FormulaError(
-                f"element {symbol} (Z={z}) is not supported: ase-lcom handles H to Pu (Z <= {MAX_ATOMIC_NUMBER})"
+                f"element {symbol} (Z={number}) is not supported: ase-lcom handles H to Pu (Z <= {MAX_ATOMIC_NUMBER})"
             )
         if not math.isfinite(amount) or amount < 0:
             raise FormulaError(f"negative amount of {symbol} in formula {text!r}")
@@ -175,7 +176,7 @@ def _check_size(composition: Composition, text: str, max_atoms: int | None) -> N
 
 
 def formula_unit_options(formula: FormulaLike, max_atoms: int = DEFAULT_MAX_ATOMS) -> list[int]:
-    """Numbers of formula units ``z`` of the reduced formula that fit within ``max_atoms``."""
+    """Numbers of formula units of the reduced formula whose cell fits within ``max_atoms``."""
     reduced = parse_formula(formula, max_atoms=None).reduced_composition
     per_unit = int(reduced.num_atoms)
     options = list(range(1, max_atoms // per_unit + 1))
@@ -187,27 +188,27 @@ def formula_unit_options(formula: FormulaLike, max_atoms: int = DEFAULT_MAX_ATOM
 
 
 def cell_composition(
-    formula: FormulaLike, z: int | None = None, max_atoms: int | None = DEFAULT_MAX_ATOMS
+    formula: FormulaLike, formula_units: int | None = None, max_atoms: int | None = DEFAULT_MAX_ATOMS
 ) -> Composition:
-    """Composition of one cell: ``z`` formula units of the reduced formula, or the formula as written.
+    """Composition of one cell: ``formula_units`` formula units of the reduced formula, or the formula as written.
 
     Parameters
     ----------
     formula
         Chemical formula (see :func:`parse_formula`).
-    z
-        Formula units of the *reduced* formula per cell (``"Zn2O2"`` with ``z=3`` gives Zn3O3); ``None``
-        keeps the formula as written.
+    formula_units
+        Formula units of the *reduced* formula per cell (``"Zn2O2"`` with ``formula_units=3`` gives Zn3O3);
+        ``None`` keeps the formula as written.
     max_atoms
         Upper limit on atoms per cell.
     """
-    composition = parse_formula(formula, max_atoms=None if z is not None else max_atoms)
-    if z is None:
+    composition = parse_formula(formula, max_atoms=None if formula_units is not None else max_atoms)
+    if formula_units is None:
         return composition
-    if isinstance(z, bool) or not isinstance(z, (int, np.integer)) or z < 1:
-        raise FormulaError(f"the number of formula units z must be a positive integer, got {z!r}")
-    cell = composition.reduced_composition * int(z)
-    _check_size(cell, f"{composition.reduced_formula} x {z}", max_atoms)
+    if isinstance(formula_units, bool) or not isinstance(formula_units, (int, np.integer)) or formula_units < 1:
+        raise FormulaError(f"the number of formula units must be a positive integer, got {formula_units!r}")
+    cell = composition.reduced_composition * int(formula_units)
+    _check_size(cell, f"{composition.reduced_formula} x {formula_units}", max_atoms)
     return cell
 
 
@@ -262,8 +263,8 @@ def validate_structure(
     for site in structure:
         if not site.is_ordered:
             raise StructureError("disordered sites (partial occupancies) are not supported")
-        z = getattr(site.specie, "Z", 0)
-        if not 1 <= z <= MAX_ATOMIC_NUMBER:
+        number = getattr(site.specie, "Z", 0)
+        if not 1 <= number <= MAX_ATOMIC_NUMBER:
             raise StructureError(f"site species {site.specie} is not a supported element (H to Pu)")
     shortest = _shortest_distance(structure, min_distance)
     if shortest < min_distance:

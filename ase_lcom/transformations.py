@@ -2,8 +2,8 @@
 
 ``CDVAEReconstruction`` is a one-to-many transformation (encode a structure, decode several samples, ranked by
 how closely they reproduce the input); ``sample_from_prior`` draws crystals of a composition from N(0, I);
-``LCOMTransformation`` predicts the structure of a structure's composition, seeded by the structure itself,
-for use in ``StandardTransmuter`` pipelines.
+``LCOMTransformation`` predicts the structure of a structure's composition with any installed predictor (the
+latent ones seeded by the structure itself), for use in ``StandardTransmuter`` pipelines.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from pymatgen.core import Structure
 from pymatgen.transformations.transformation_abc import AbstractTransformation
 
 from ase_lcom.models.cdvae import CDVAE
+from ase_lcom.predictors import StructurePredictor, check_options, load_predictor, predictor_options
 from ase_lcom.structure import CrystalBatch, FormulaLike, cell_composition
 
 
 def _load_model(checkpoint: str | os.PathLike | None) -> CDVAE:
     """A CD-VAE checkpoint, or the CD-VAE of the shipped default LCOM model when ``checkpoint`` is None."""
-    from ase_lcom.lcom.model import cached_model
-    from ase_lcom.training.cdvae import load_cdvae
+    from ase_lcom.models.bundle import cached_model
+    from ase_lcom.models.checkpoints import load_cdvae
 
     if checkpoint is None:
         return cached_model(None).cdvae
@@ -33,14 +34,15 @@ def _load_model(checkpoint: str | os.PathLike | None) -> CDVAE:
 def sample_from_prior(
     model: CDVAE,
     formula: FormulaLike,
-    z: int | None = None,
+    formula_units: int | None = None,
     n_samples: int = 4,
     num_levels: int = 20,
     steps_per_level: int = 2,
     seed: int = 0,
 ) -> list[Structure]:
-    """``n_samples`` crystals of ``formula`` (``z`` formula units per cell) decoded from latents drawn from N(0, I)."""
-    composition = cell_composition(formula, z)
+    """``n_samples`` crystals of ``formula`` (``formula_units`` formula units per cell) decoded from latents
+    drawn from N(0, I)."""
+    composition = cell_composition(formula, formula_units)
     numbers = [el.Z for el, amount in composition.items() for _ in range(int(amount))]
     generator = torch.Generator().manual_seed(seed)
     dtype = next(model.parameters()).dtype
@@ -127,47 +129,62 @@ class CDVAEReconstruction(_OneToManyTransformation):
 
 
 class LCOMTransformation(_OneToManyTransformation):
-    """Predict the structure of the input's composition with a latent predictor, seeded by the input.
+    """Predict the structure of the input's composition with any installed predictor.
 
-    The input's composition and cell size (formula units) are kept; its latent joins the seed bank's seeds.
-    One-to-many: ``return_ranked_list=k`` gives the best ``k`` as ``{"structure", "energy_per_atom",
-    "spacegroup"}`` dicts, lowest surrogate (or, with ``relax``, validated) energy first.
+    The input's composition and cell size (formula units) are kept; predictors that start from known
+    crystals (the latent ones) also seed from the input. One-to-many: ``return_ranked_list=k`` gives the best
+    ``k`` as ``{"structure", "energy_per_atom", "spacegroup"}`` dicts, best first; ``energy_per_atom`` is the
+    predictor's own energy, or with ``relax`` the validated one.
 
     Parameters
     ----------
-    model
-        Path to an LCOM bundle; ``None`` for the shipped default.
     predictor
-        ``"lcom"``, ``"sl"`` or ``"cdvae"``.
-    n_candidates, steps, seed, relax
-        Passed to :meth:`LatentPredictor.predict_candidates`.
+        An installed predictor's name (``ase-lcom list``): ``"lcom"``, ``"sl"``, ``"cdvae"``, ``"ras"``, ...
+    n_candidates, seed, relax
+        Passed to the predictor's ``predict_candidates``.
+    **options
+        The predictor's options (:func:`ase_lcom.predictors.predictor_options`), e.g. ``model`` or ``steps``
+        for the latent predictors, ``budget`` for the searches. Plain values (names, paths, numbers) keep the
+        transformation serialisable.
+
+    Raises
+    ------
+    PluginError
+        For an unknown predictor or an option it does not declare.
     """
 
-    _fields = ("model", "predictor", "n_candidates", "steps", "seed", "relax")
-
-    def __init__(self, model: str | os.PathLike | None = None, predictor: str = "lcom", n_candidates: int = 8,
-                 steps: int | None = None, seed: int = 0, relax: bool = False) -> None:
-        self.model = None if model is None else str(model)
+    def __init__(self, predictor: str = "lcom", n_candidates: int = 8, seed: int = 0, relax: bool = False,
+                 **options: Any) -> None:
+        check_options(predictor, predictor_options(predictor), options)
         self.predictor = predictor
         self.n_candidates = n_candidates
-        self.steps = steps
         self.seed = seed
         self.relax = relax
+        self.options = {k: str(v) if isinstance(v, os.PathLike) else v for k, v in options.items()}
+        self._predictor: StructurePredictor | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"@module": type(self).__module__, "@class": type(self).__name__, "predictor": self.predictor,
+                "n_candidates": self.n_candidates, "seed": self.seed, "relax": self.relax, **self.options}
+
+    def predictor_instance(self) -> StructurePredictor:
+        """The predictor, built on first use and kept."""
+        if self._predictor is None:
+            self._predictor = load_predictor(self.predictor, **self.options)
+        return self._predictor
 
     def apply_transformation(self, structure: Structure, return_ranked_list: bool | int = False) -> Any:
-        from ase_lcom.lcom.predictor import CDVAEPredictor, LCOMPredictor, SLPredictor
-
-        classes = {"lcom": LCOMPredictor, "sl": SLPredictor, "cdvae": CDVAEPredictor}
-        if self.predictor not in classes:
-            raise ValueError(f"unknown latent predictor {self.predictor!r}; choose from {', '.join(classes)}")
+        predictor = self.predictor_instance()
         composition = structure.composition
         units = int(round(composition.num_atoms / composition.reduced_composition.num_atoms))
-        candidates = classes[self.predictor](self.model).predict_candidates(
-            composition.reduced_formula, z=units, n_candidates=self.n_candidates, seed=self.seed, relax=self.relax,
-            steps=self.steps, seed_structures=[structure])
+        call: dict[str, Any] = {"seed_structures": [structure]} if predictor.uses_seed_structures else {}
+        if self.relax:
+            call["relax"] = True
+        candidates = predictor.predict_candidates(composition.reduced_formula, formula_units=units,
+                                                  n_candidates=self.n_candidates, seed=self.seed, **call)
         if not return_ranked_list:
             return candidates[0].structure
-        ranked = [{"structure": c.structure, "spacegroup": c.info["spacegroup"],
+        ranked = [{"structure": c.structure, "spacegroup": c.info.get("spacegroup"),
                    "energy_per_atom": c.validated_energy_per_atom if self.relax else c.energy_per_atom}
                   for c in candidates]
         return ranked if return_ranked_list is True else ranked[: int(return_ranked_list)]

@@ -12,7 +12,7 @@ import time
 
 from ase_lcom.benchmarks.reconstruction import match_rates, reconstruct
 from ase_lcom.data.readers import read_records
-from ase_lcom.training.cdvae import load_cdvae
+from ase_lcom.models.checkpoints import load_cdvae
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ resumes); references are cached next to ``--out``.
 """
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -30,7 +29,7 @@ def train_ab(model_path: str | None) -> list[str]:
     from pymatgen.core import Composition
 
     from ase_lcom.data.compositions import CSP26
-    from ase_lcom.lcom.model import cached_model
+    from ase_lcom.models.bundle import cached_model
 
     return sorted({f for f in cached_model(model_path).seeds.formulas
                    if len(Composition(f)) == 2 and set(Composition(f).values()) == {1.0}} - set(CSP26))
@@ -54,6 +53,7 @@ def main() -> None:
     from ase_lcom.benchmarks.csp import Validator, compute_references, evaluate, ground_state_units
     from ase_lcom.data.compositions import CSP26
     from ase_lcom.lcom.predictor import LatentPredictor
+    from ase_lcom.store import ResultsStore
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, type=Path)
@@ -67,8 +67,9 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     validator = Validator("chgnet")
     refs = compute_references(formulas, validator, args.out.parent / f"references-{args.set}.json")
-    rows = [json.loads(line) for line in args.out.read_text().splitlines()] if args.out.exists() else []
-    done = {(r["variant"], r["formula"], r["seed"]) for r in rows}
+    store = ResultsStore(args.out, key=("variant", "formula", "seed"))
+    rows = store.rows()
+    done = store.stored_keys()
     for variant in args.variants.split(","):
         _, surrogate, steps, *step_lr = variant.split(":")
         predictor = LatentPredictor(args.model, surrogate=surrogate, steps=int(steps),
@@ -78,8 +79,8 @@ def main() -> None:
                 if (variant, formula, seed) in done:
                     continue
                 start = time.perf_counter()
-                candidates = predictor.predict_candidates(formula, z=ground_state_units(formula, refs[formula]),
-                                                          seed=seed)
+                units = ground_state_units(formula, refs[formula])
+                candidates = predictor.predict_candidates(formula, formula_units=units, seed=seed)
                 seconds = time.perf_counter() - start
                 scored = []
                 for c in candidates:
@@ -90,8 +91,7 @@ def main() -> None:
                                    "structure": c.structure.as_dict()})
                 row = {"variant": variant, "formula": formula, "seed": seed, "candidates": scored,
                        "seconds": seconds}
-                with args.out.open("a") as handle:
-                    handle.write(json.dumps(row) + "\n")
+                store.append(row)
                 rows.append(row)
     summarize(rows)
 

@@ -44,6 +44,8 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ase_lcom.store import write_json, write_text
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", help="label=path/to/improvement.json")
     parser.add_argument("--out", required=True, type=Path)
@@ -64,8 +66,8 @@ def main() -> None:
                          f"{s['compounds']} | {100 * row['coms_below_sl']:.0f}% | {s['realised_drop']:+.3f} / "
                          + ("-" if s["predicted_drop"] is None else f"{s['predicted_drop']:+.3f}") + " |")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "budget.md").write_text("\n".join(lines) + "\n")
-    (args.out / "budget.json").write_text(json.dumps(rows, indent=1))
+    write_text(args.out / "budget.md", "\n".join(lines) + "\n")
+    write_json(args.out / "budget.json", rows, indent=1)
     print("\n".join(lines))
 
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))

@@ -23,7 +23,8 @@ REFERENCES = Path(__file__).parent / "results" / "csp-candidates" / "references-
 def main() -> None:
     from ase_lcom.benchmarks import improvement
     from ase_lcom.benchmarks.csp import ground_state_units
-    from ase_lcom.lcom.model import LCOMModel
+    from ase_lcom.models.bundle import LCOMModel
+    from ase_lcom.store import write_json
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, type=Path)
@@ -40,7 +41,7 @@ def main() -> None:
         rows = improvement.seed_improvements(sorted(units), LCOMModel.load(path), units, seed=runs, steps=steps,
                                              step_lr=step_lr, seed_cache=args.out / "seeds.json")
         summary = improvement.summarize(rows)
-        (args.out / f"{name}.json").write_text(json.dumps({"model": model, "summary": summary, "rows": rows}))
+        write_json(args.out / f"{name}.json", {"model": model, "summary": summary, "rows": rows})
         below = np.mean(np.concatenate([r["coms"] for r in rows]) < np.concatenate([r["sl"] for r in rows]))
         for surrogate in improvement.SURROGATES:
             s = summary[surrogate]

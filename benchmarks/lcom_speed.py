@@ -29,7 +29,7 @@ def main() -> None:
     times = []
     for formula in args.compounds.split(","):
         start = time.perf_counter()
-        best = predictor.predict_candidates(formula, z=experimental_units(formula))[0]
+        best = predictor.predict_candidates(formula, formula_units=experimental_units(formula))[0]
         times.append(time.perf_counter() - start)
         print(f"{formula:<5} {times[-1]:5.2f} s  {best.info['spacegroup']:<10} {best.energy_per_atom:7.3f} eV/atom")
     print(f"model load (import included) {load:.2f} s; prediction median {statistics.median(times):.2f} s, "

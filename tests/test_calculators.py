@@ -139,3 +139,42 @@ def test_chgnet_formation_energy_of_nacl_is_close_to_experiment(nacl):
     result = relax(nacl, "chgnet")
     e_form = refs.formation_energy_per_atom(result.structure, result.energy_per_atom)
     assert e_form == pytest.approx(-2.13, abs=0.25)  # experiment: -4.26 eV per formula unit
+
+
+def test_reference_energies_of_a_calculator_instance(tmp_path):
+    from ase.calculators.emt import EMT
+
+    in_memory = ReferenceEnergies(EMT(), cache_dir=tmp_path)
+    assert in_memory.path is None and in_memory.name == "emt"
+    assert in_memory["Cu"] == pytest.approx(ReferenceEnergies("emt", cache_dir=tmp_path)["Cu"])
+    assert [f.name.split("-")[1] for f in tmp_path.glob("references-*.json")] == ["emt"]  # the named one only
+    keyed = ReferenceEnergies(EMT(), cache_dir=tmp_path, cache_key="my-emt")
+    keyed["Cu"]
+    assert keyed.path.name.startswith("references-my-emt-") and "Cu" in json.loads(keyed.path.read_text())
+    assert ReferenceEnergies(EMT(), cache_dir=tmp_path, cache_key="my-emt").missing(["Cu", "Ni"]) == ["Ni"]
+
+
+@pytest.mark.parametrize(
+    ("calculator", "options", "message"),
+    [
+        ("emt", {"cache_key": "x"}, "cache_key is for calculator instances"),
+        ("instance", {"cutoff": 3.0}, "apply to a calculator name"),
+        ("instance", {"cache_key": "../x"}, "letters, digits"),
+        (42, {}, "expected a calculator name or an ASE calculator"),
+    ],
+)
+def test_reference_energies_errors(calculator, options, message):
+    from ase.calculators.emt import EMT
+
+    with pytest.raises(CalculatorError, match=message):
+        ReferenceEnergies(EMT() if calculator == "instance" else calculator, **options)
+
+
+def test_chgnet_calculator_quiet_without_a_global_warning_filter(nacl, recwarn):
+    import warnings
+
+    before = list(warnings.filters)
+    calculator = get_calculator("chgnet")
+    assert np.isfinite(energy_per_atom(nacl, calculator))
+    assert warnings.filters == before
+    assert not [w for w in recwarn if "requires_grad" in str(w.message)]

@@ -5,10 +5,8 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -19,7 +17,6 @@ from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Lattice, Structure
 
 from ase_lcom.data.compositions import CSP26, benchmark_polymorphs, charge_balanced, default_compositions
-from ase_lcom.data.generator import GenerationSettings, TaskLog, generate, import_tasks, plan_tasks
 from ase_lcom.data.prototypes import decorate
 from ase_lcom.data.readers import RowWarning, read_records
 from ase_lcom.data.records import CrystalDatabase, CrystalRecord, DataError
@@ -134,21 +131,6 @@ def test_numeric_looking_ids_roundtrip(tmp_path, nacl):
     assert {r.source for r in db} == {"123"}
 
 
-def test_generator_refuses_other_settings_and_survives_a_cut_log_line(tmp_path):
-    generate(tmp_path / "s.db", ["Cu"], GenerationSettings(calculator="emt", n_random=1, max_atoms=2),
-             workers=1, progress=False)
-    with pytest.raises(DataError, match="other generation settings.*fmax 0.05 -> 0.01"):
-        generate(tmp_path / "s.db", ["Cu"], GenerationSettings(calculator="emt", n_random=1, max_atoms=2, fmax=0.01),
-                 workers=1, progress=False)
-    more = generate(tmp_path / "s.db", ["Cu"], GenerationSettings(calculator="emt", n_random=2, max_atoms=2),
-                    workers=1, progress=False)  # more random cells: only new tasks run
-    assert more.already_done == more.planned - 1 and sum(more.counts.values()) == 1
-    log = TaskLog(tmp_path / "cut.jsonl")
-    log.path.write_text('{"uid": "a", "status": "duplicate"}\n{"uid": "b", "sta')
-    log.append("c", "failed")
-    assert log.uids() == {"a", "c"}
-
-
 def test_reader_errors(tmp_path):
     with pytest.raises(DataError, match="not found"):
         list(read_records(tmp_path / "none.csv"))
@@ -197,106 +179,6 @@ def test_prototypes_have_the_right_symmetry():
     names = [name for name, _ in decorate("Li2O")]
     assert "anti-fluorite" in names and "fluorite" not in names
     assert {len(benchmark_polymorphs(f)) for f in ("NaCl", "ZnO")} == {4} and len(benchmark_polymorphs("C")) == 2
-
-
-# ------------------------------------------------------------------------------------------- generator
-SETTINGS = GenerationSettings(calculator="emt", n_random=4, max_atoms=6, steps=100)
-ALLOYS = ["CuNi", "Cu", "NiAl"]
-
-
-def test_generator_resumes_after_being_killed(tmp_path):
-    db_path = tmp_path / "gen.db"
-    command = [sys.executable, "-m", "ase_lcom.cli", "data", "generate", "--out", str(db_path), "-c", "emt",
-               "--compositions", ",".join(ALLOYS), "--n-random", "4", "--max-atoms", "6", "--steps", "100",
-               "--workers", "1", "-q"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 240
-    while time.time() < deadline and process.poll() is None and len(CrystalDatabase(db_path)) < 4:
-        time.sleep(0.2)
-    assert process.poll() is None, "the run finished before it could be interrupted"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    first = CrystalDatabase(db_path).ids()
-    assert len(first) >= 4
-    planned = {t.uid for t in plan_tasks(ALLOYS, SETTINGS)}
-    assert len(first) < len(planned)
-
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    records = list(CrystalDatabase(db_path))
-    ids = [r.id for r in records]
-    assert len(ids) == len(set(ids)), "a task was stored twice"
-    assert first <= set(ids), "finished work was lost"
-    logged = TaskLog(tmp_path / "gen.db.tasks.jsonl").uids()
-    assert set(ids) | logged == planned and not set(ids) & logged
-    matcher = StructureMatcher()
-    for a, b in itertools.combinations(records, 2):
-        assert a.formula != b.formula or not matcher.fit(a.structure, b.structure), (a.id, b.id)
-
-    # the same run uninterrupted gives the same rows (workers=1 is deterministic)
-    reference = generate(tmp_path / "ref.db", ALLOYS, SETTINGS, workers=1, progress=False)
-    assert CrystalDatabase(tmp_path / "ref.db").ids() == set(ids)
-    assert reference.counts["relaxed"] == len(ids)
-    # and a third call has nothing left to do
-    again = generate(db_path, ALLOYS, SETTINGS, workers=1, progress=False)
-    assert again.already_done == len(planned) and not again.counts
-
-
-def test_generator_leakage_controls(tmp_path):
-    rocksalt = dict(decorate("CuNi"))["rocksalt"]
-    report = generate(tmp_path / "leak.db", ["CuNi", "Cu"], GenerationSettings(calculator="emt", n_random=1,
-                      max_atoms=4), workers=1, exclude_compositions=["Cu"], exclude_structures=[rocksalt],
-                      progress=False)
-    records = list(CrystalDatabase(tmp_path / "leak.db"))
-    assert {r.formula for r in records} == {"CuNi"}
-    assert not any(StructureMatcher().fit(r.structure, rocksalt) for r in records)
-    assert report.counts["excluded"] >= 1
-    assert all(r.formation_energy_per_atom is not None and r.info["relaxed_with"] == "emt" for r in records)
-
-    # an energy ceiling (a ground state plus its degeneracy window) also removes rows stored before it was set
-    lowest = min(records, key=lambda r: r.energy_per_atom)
-    again = generate(tmp_path / "leak.db", ["CuNi", "Cu"], GenerationSettings(calculator="emt", n_random=1,
-                     max_atoms=4), workers=1, exclude_compositions=["Cu"], exclude_structures=[rocksalt],
-                     exclude_energies={"NiCu": lowest.energy_per_atom + 1e-6}, progress=False)
-    kept = CrystalDatabase(tmp_path / "leak.db").ids()
-    assert lowest.id not in kept and kept == {r.id for r in records} - {lowest.id} and not again.counts
-    assert "exclusion ceiling" in (tmp_path / "leak.db.tasks.jsonl").read_text().splitlines()[-1]
-
-
-def test_generator_imports_structures_from_other_datasets(tmp_path):
-    """--add: structures of another dataset are drawn, relaxed with the run's settings (their energies
-    recomputed), deduplicated and leakage-checked like generated ones; a rerun has nothing left to do."""
-    fcc = bulk("Cu", "fcc", a=3.7)
-    rocksalt = dict(decorate("CuNi"))["rocksalt"]
-    frames = []
-    for k, atoms in enumerate([fcc, fcc.repeat((2, 1, 1)), bulk("Cu", "bcc", a=2.9), fcc.repeat((3, 3, 3))]):
-        atoms = atoms.copy()
-        atoms.calc = SinglePointCalculator(atoms, energy=123.0 * (k + 1))
-        frames.append(atoms)
-    from pymatgen.io.ase import AseAtomsAdaptor
-    frames.append(AseAtomsAdaptor.get_atoms(rocksalt))
-    frames[-1].calc = SinglePointCalculator(frames[-1], energy=-1.0)
-    source = tmp_path / "other.extxyz"
-    write(source, frames)
-    settings = GenerationSettings(calculator="emt", n_random=0, max_atoms=8)
-    tasks = import_tasks([source], settings, per_file=10)
-    assert len(tasks) == 4 and {t.method for t in tasks} == {"import"}  # the 27-atom cell is too large
-    assert import_tasks([source], settings, per_file=2) == import_tasks([source], settings, per_file=2)
-    assert len(import_tasks([source], settings, per_file=2)) == 2
-    with pytest.raises(DataError, match="at least 1"):
-        import_tasks([source], settings, per_file=0)
-    with pytest.raises(DataError, match="not found"):
-        import_tasks([tmp_path / "missing.extxyz"], settings, per_file=2)
-
-    report = generate(tmp_path / "imp.db", [], settings, workers=1, exclude_structures=[rocksalt],
-                      imports=tasks, progress=False)
-    records = list(CrystalDatabase(tmp_path / "imp.db"))
-    # fcc and its doubled cell are one structure; the rocksalt CuNi is an excluded reference
-    assert report.counts == {"relaxed": 2, "duplicate": 1, "excluded": 1}
-    assert sorted(r.info["method"] for r in records) == ["import", "import"]
-    assert all(r.id.startswith("Cu/import/other.extxyz:") and abs(r.energy_per_atom) < 1.0 for r in records)
-    again = generate(tmp_path / "imp.db", [], settings, workers=1, imports=tasks, progress=False)
-    assert again.already_done == 4 and not again.counts
 
 
 def test_record_filters_and_splits(nacl):

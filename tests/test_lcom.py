@@ -22,18 +22,18 @@ from ase_lcom.data.readers import read_records
 from ase_lcom.errors import FormulaError
 from ase_lcom.lcom.card import plot_training
 from ase_lcom.lcom.dynamics import LCOM
-from ase_lcom.lcom.model import LCOMModel, SeedBank, composition_tensor, default_model_path
-from ase_lcom.lcom.predictor import CDVAEPredictor, LCOMPredictor, SLPredictor, symmetrize
+from ase_lcom.lcom.predictor import CDVAEPredictor, LCOMPredictor, SLPredictor
+from ase_lcom.models.bundle import LCOMModel, SeedBank, composition_tensor, default_model_path
+from ase_lcom.models.checkpoints import CheckpointError
 from ase_lcom.models.surrogate import descend
 from ase_lcom.predictors import load_predictor
 from ase_lcom.training.cdvae import TrainConfig, train_cdvae
-from ase_lcom.training.checkpoints import CheckpointError
 from ase_lcom.training.lcom import build_lcom_model, decode_seed_bank
-from ase_lcom.training.surrogate import COMsConfig, train_surrogate
+from ase_lcom.training.surrogate import SurrogateTrainConfig, train_surrogate
 from ase_lcom.transformations import LCOMTransformation
 from tests.test_training import TINY
 
-SMALL_COMS = COMsConfig(epochs=8, batch_size=16, lr=1e-3, steps=5, step_lr=0.5)
+SMALL_COMS = SurrogateTrainConfig(epochs=8, batch_size=16, lr=1e-3, steps=5, step_lr=0.5)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_conservative_training_pushes_up_adversarial_energies():
     latents = torch.tensor(rng.normal(size=(96, 8)), dtype=torch.float32)
     compositions = composition_tensor([Composition("NaCl")] * 96)
     energies = latents[:, 0] * 0.3 - 1.0 + 0.05 * torch.randn(96, generator=torch.Generator().manual_seed(0))
-    cfg = COMsConfig(epochs=30, batch_size=32, lr=1e-3, steps=10, step_lr=0.5, tau=0.1, alpha_init=5.0,
+    cfg = SurrogateTrainConfig(epochs=30, batch_size=32, lr=1e-3, steps=10, step_lr=0.5, tau=0.1, alpha_init=5.0,
                      val_fraction=0.0)
 
     def optimism(conservative: bool) -> float:
@@ -69,11 +69,10 @@ def test_conservative_training_pushes_up_adversarial_energies():
 
 
 def test_whitened_surrogate_steps_in_standardised_latent_units(tmp_path):
-    """With ``whiten_latents`` the network sees standardised latents and a latent step is ``lr * std**2 * dE/dz``
+    """With ``whiten_latents`` the network sees standardised latents and a latent step is ``lr * std**2 * dE/dlatent``
     (a step of ``lr`` along the whitened gradient); the scaler survives a checkpoint round trip."""
+    from ase_lcom.models.checkpoints import load_checkpoint, save_checkpoint, surrogate_content, surrogate_from_content
     from ase_lcom.models.surrogate import SurrogateConfig
-    from ase_lcom.training.checkpoints import load_checkpoint, save_checkpoint
-    from ase_lcom.training.surrogate import surrogate_content, surrogate_from_content
 
     rng = np.random.default_rng(1)
     scales = torch.tensor([0.1, 1.0, 3.0, 0.5])
@@ -127,6 +126,7 @@ def test_predictors_return_ranked_candidates_of_the_formula(tiny_bundle, cls):
     energies = [c.energy_per_atom for c in candidates]
     assert energies == sorted(energies)
     first = candidates[0].info
+    assert (first["predictor"], first["model"]) == (cls.name, "tiny")
     assert first["seed"].split(":")[0] in ("data", "prototype", "random")
     assert len(first["trace"]) == predictor.steps + 1
     if cls is CDVAEPredictor:
@@ -148,7 +148,7 @@ def test_seeds_include_decorated_prototypes_of_the_cell_size(tiny_bundle):
 
 def test_predict_unseen_composition_with_z_uses_random_seeds(tiny_bundle):
     candidates = LCOMPredictor(tiny_bundle, n_candidates=2, num_levels=4, steps_per_level=1,
-                               prototypes=False).predict_candidates("NaCl", z=2)
+                               prototypes=False).predict_candidates("NaCl", formula_units=2)
     assert all(c.info["seed"] == "random" for c in candidates)
     assert all(c.structure.composition.reduced_formula == "NaCl" for c in candidates)
     assert all(c.info["num_atoms"] == 4 for c in candidates)
@@ -162,7 +162,7 @@ def test_predict_rejects_bad_formulas(tiny_bundle, bad):
 
 def test_predict_with_relaxation_reranks_by_validated_energy(tiny_bundle):
     candidates = LCOMPredictor(tiny_bundle, n_candidates=2, num_levels=4, steps_per_level=1,
-                               relax_steps=30).predict_candidates("NaCl", z=1, relax=True)
+                               relax_steps=30).predict_candidates("NaCl", formula_units=1, relax=True)
     validated = [c.validated_energy_per_atom for c in candidates]
     assert all(v is not None and np.isfinite(v) for v in validated) and validated == sorted(validated)
     assert all("unrelaxed" in c.info for c in candidates)
@@ -170,7 +170,7 @@ def test_predict_with_relaxation_reranks_by_validated_energy(tiny_bundle):
 
 def test_rank_by_calculator_orders_candidates_by_single_point_energy(tiny_bundle):
     candidates = LCOMPredictor(tiny_bundle, n_candidates=3, num_levels=4, steps_per_level=1,
-                               rank_by="chgnet").predict_candidates("NaCl", z=1)
+                               rank_by="chgnet").predict_candidates("NaCl", formula_units=1)
     validated = [c.validated_energy_per_atom for c in candidates]
     assert all(np.isfinite(v) for v in validated) and validated == sorted(validated)
     assert all(c.info["ranked_by"] == "chgnet" and "unrelaxed" not in c.info for c in candidates)
@@ -243,13 +243,6 @@ def test_seed_improvement_from_relaxed_random_cells_as_in_the_paper(tiny_bundle,
         improvement.seed_improvements(["NaCl"], model, {"NaCl": 1}, start="random")
 
 
-def test_symmetrize_finds_rocksalt(nacl):
-    perturbed = nacl.copy()
-    perturbed.translate_sites([0], [0.01, 0.0, 0.0], frac_coords=False)
-    structure, symbol, number = symmetrize(perturbed, symprec=0.1)
-    assert (symbol, number) == ("Fm-3m", 225) and len(structure) == 2
-
-
 def test_ase_optimizer_moves_atoms_writes_trajectory_and_chains(tiny_bundle, tmp_path):
     from ase.calculators.emt import EMT
 
@@ -259,14 +252,14 @@ def test_ase_optimizer_moves_atoms_writes_trajectory_and_chains(tiny_bundle, tmp
     calls = []
     traj = tmp_path / "lcom.traj"
     log = tmp_path / "lcom.log"
-    opt = LCOM(atoms, model=tiny_bundle, trajectory=str(traj), logfile=str(log), num_levels=4, steps_per_level=1,
-               gtol=0.0)
+    opt = LCOM(atoms, model=tiny_bundle, trajectory=str(traj), logfile=str(log), num_levels=4, steps_per_level=1)
     opt.attach(lambda: calls.append(opt.nsteps))
-    opt.run(steps=3)
+    assert not opt.run(fmax=0.0, steps=3)  # a zero tolerance is never met: the step budget ends the run
     assert opt.nsteps == 3 and calls == [0, 1, 2, 3]
     assert not (np.allclose(atoms.get_positions(), before[0]) and np.allclose(atoms.cell.array, before[1]))
     frames = read(traj, ":")
     assert len(frames) == 4 and all("lcom_energy_per_atom" in f.info for f in frames)
+    assert frames[-1].info["lcom_model"] == "tiny"
     assert len(log.read_text().splitlines()) == 5  # header + steps 0..3
     assert list(atoms.numbers) == [29, 29]
     BFGS(atoms, logfile=None).run(fmax=0.5, steps=5)  # an ordinary relaxation continues from the decoded crystal
@@ -275,12 +268,13 @@ def test_ase_optimizer_moves_atoms_writes_trajectory_and_chains(tiny_bundle, tmp
 
 def test_transmuter_pipeline_predicts_the_substituted_compound(tiny_bundle, nacl):
     transmuter = StandardTransmuter.from_structures(
-        [nacl], [SubstitutionTransformation({"Na": "K"}), LCOMTransformation(tiny_bundle, n_candidates=2)])
+        [nacl], [SubstitutionTransformation({"Na": "K"}), LCOMTransformation(model=tiny_bundle, n_candidates=2)])
     final = transmuter.transformed_structures[0].final_structure
     assert final.composition.reduced_formula == "KCl"
-    ranked = LCOMTransformation(tiny_bundle, n_candidates=3).apply_transformation(nacl, return_ranked_list=2)
+    ranked = LCOMTransformation(model=tiny_bundle, n_candidates=3).apply_transformation(nacl, return_ranked_list=2)
     assert len(ranked) == 2 and ranked[0]["energy_per_atom"] <= ranked[1]["energy_per_atom"]
-    assert LCOMTransformation.from_dict(LCOMTransformation(tiny_bundle).as_dict()).model == str(tiny_bundle)
+    restored = LCOMTransformation.from_dict(LCOMTransformation(model=tiny_bundle).as_dict())
+    assert restored.options["model"] == str(tiny_bundle)
 
 
 def test_entry_point_predictors_load(tiny_bundle):

@@ -38,8 +38,8 @@ def installed_plugin(tmp_path, monkeypatch):
             """Puts all atoms of the cell on a simple-cubic grid (a plugin example, not a method)."""
             name = "toy"
 
-            def predict_candidates(self, formula, z=None, n_candidates=1, seed=0, **options):
-                composition = cell_composition(formula, z)
+            def predict_candidates(self, formula, formula_units=None, n_candidates=1, seed=0, **options):
+                composition = cell_composition(formula, formula_units)
                 species = [el.symbol for el, n in composition.items() for _ in range(int(n))]
                 coords = [[i / len(species), 0, 0] for i in range(len(species))]
                 structure = Structure(Lattice.cubic(3.0 * len(species)), species, coords)
@@ -62,7 +62,7 @@ def test_predictor_registry_discovers_and_loads_entry_points(installed_plugin):
     assert {"toy", "broken", "notone"} <= set(available_predictors())
     predictor = load_predictor("toy")
     assert isinstance(predictor, StructurePredictor)
-    structure = predictor.predict("ZnO", z=2)
+    structure = predictor.predict("ZnO", formula_units=2)
     assert structure.composition.reduced_formula == "ZnO" and len(structure) == 4
 
 

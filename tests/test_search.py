@@ -19,14 +19,14 @@ def test_wyckoff_combinations_respect_multiplicities():
     assert _combinations(225, (3, 3)) == ()
 
 
-@pytest.mark.parametrize(("formula", "z"), [("ZnO", 2), ("NaCl", 1), ("Si", 2)])
-def test_decoded_crystals_have_the_cell_composition_and_their_symmetry(formula, z):
-    space = SymmetricCrystalSpace.for_formula(formula, z)
+@pytest.mark.parametrize(("formula", "formula_units"), [("ZnO", 2), ("NaCl", 1), ("Si", 2)])
+def test_decoded_crystals_have_the_cell_composition_and_their_symmetry(formula, formula_units):
+    space = SymmetricCrystalSpace.for_formula(formula, formula_units)
     rng = np.random.default_rng(0)
     decoded = [s for s in (space.decode(rng.random(space.dim)) for _ in range(40)) if s is not None]
     assert len(decoded) > 10
     for structure in decoded:
-        assert structure.composition == Composition(formula) * z
+        assert structure.composition == Composition(formula) * formula_units
         assert structure.volume > 0.5 * space.volume
     groups = {SpacegroupAnalyzer(s, symprec=1e-3).get_space_group_number() for s in decoded}
     assert max(groups) > 100  # high-symmetry groups are reachable
@@ -35,19 +35,19 @@ def test_decoded_crystals_have_the_cell_composition_and_their_symmetry(formula, 
 @pytest.mark.parametrize("name", ["ras", "pso", "bo"])
 def test_search_baselines_find_low_energy_nacl(name):
     predictor = load_predictor(name, budget=24)
-    candidates = predictor.predict_candidates("NaCl", z=1, n_candidates=3, seed=0)
+    candidates = predictor.predict_candidates("NaCl", formula_units=1, n_candidates=3, seed=0)
     assert 1 <= len(candidates) <= 3
     energies = [c.energy_per_atom for c in candidates]
     assert energies == sorted(energies) and energies[0] < -1.0  # CHGNet E_f of rocksalt is about -2.05 eV/atom
     assert candidates[0].info["evaluations"] == 24
     trace = candidates[0].info["trace"]
     assert all(b <= a for a, b in zip(trace, trace[1:]))  # best-so-far never rises
-    again = load_predictor(name, budget=24).predict_candidates("NaCl", z=1, n_candidates=1, seed=0)
+    again = load_predictor(name, budget=24).predict_candidates("NaCl", formula_units=1, n_candidates=1, seed=0)
     assert again[0].energy_per_atom == pytest.approx(energies[0])  # seeded: reproducible
 
 
 def test_airss_relaxes_random_cells():
-    candidates = load_predictor("airss", budget=2).predict_candidates("NaCl", z=1, n_candidates=2)
+    candidates = load_predictor("airss", budget=2).predict_candidates("NaCl", formula_units=1, n_candidates=2)
     assert candidates[0].energy_per_atom < -1.5
 
 

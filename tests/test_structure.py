@@ -88,15 +88,15 @@ def test_max_atoms_is_configurable():
 
 
 def test_cell_composition_uses_formula_units_of_the_reduced_formula():
-    assert cell_composition("ZnO", z=2) == Composition("Zn2O2")
-    assert cell_composition("Zn2O2", z=3) == Composition("Zn3O3")
+    assert cell_composition("ZnO", formula_units=2) == Composition("Zn2O2")
+    assert cell_composition("Zn2O2", formula_units=3) == Composition("Zn3O3")
     assert cell_composition("Zn2O2") == Composition("Zn2O2")
     with pytest.raises(FormulaError, match="positive integer"):
-        cell_composition("ZnO", z=0)
+        cell_composition("ZnO", formula_units=0)
     with pytest.raises(FormulaError, match="positive integer"):
-        cell_composition("ZnO", z=1.5)
+        cell_composition("ZnO", formula_units=1.5)
     with pytest.raises(FormulaError, match="more than the limit"):
-        cell_composition("SrTiO3", z=5)
+        cell_composition("SrTiO3", formula_units=5)
 
 
 def test_formula_unit_options():

@@ -9,15 +9,15 @@ import subprocess
 import sys
 
 import pytest
-from pymatgen.core import Composition
 import torch
+from pymatgen.core import Composition
 
 from ase_lcom.data.readers import read_records
 from ase_lcom.models.cdvae import CDVAEConfig
+from ase_lcom.models.checkpoints import CheckpointError, load_cdvae
 from ase_lcom.models.decoder import DecoderConfig
 from ase_lcom.models.encoder import EncoderConfig
-from ase_lcom.training.cdvae import TrainConfig, load_cdvae, train_cdvae
-from ase_lcom.training.checkpoints import CheckpointError
+from ase_lcom.training.cdvae import TrainConfig, train_cdvae
 
 TINY = CDVAEConfig(
     encoder=EncoderConfig(hidden=16, num_blocks=1, int_emb=8, basis_emb=4, out_emb=16, cutoff=5.0, max_neighbors=8,
@@ -167,7 +167,28 @@ def test_cdvae_reconstruction_transformation_and_prior_sampling(perovskites, tmp
     assert transformed.final_structure.composition == train[0].composition
 
     model, _ = load_cdvae(best)
-    samples = sample_from_prior(model, "CaTiO3", z=2, n_samples=2, num_levels=2, steps_per_level=1)
+    samples = sample_from_prior(model, "CaTiO3", formula_units=2, n_samples=2, num_levels=2, steps_per_level=1)
     assert [len(s) for s in samples] == [10, 10] and samples[0].composition.reduced_formula == "CaTiO3"
     with pytest.raises(CheckpointError, match="CD-VAE checkpoint|not found"):
         CDVAEReconstruction(tmp_path / "nowhere.pt").apply_transformation(train[0])
+
+
+def test_training_is_seeded_and_leaves_the_global_rng_alone(perovskites, tmp_path):
+    from ase_lcom.models.bundle import composition_tensor
+    from ase_lcom.training.surrogate import SurrogateTrainConfig, train_surrogate
+
+    latents = torch.randn(24, 4, generator=torch.Generator().manual_seed(0))
+    energies = latents[:, 0] - 1.0
+    compositions = composition_tensor([Composition("NaCl")] * 24)
+    cfg = SurrogateTrainConfig(epochs=2, batch_size=8, steps=2, seed=3)
+    state = torch.get_rng_state()
+    first, _ = train_surrogate(latents, compositions, energies, cfg, progress=False)
+    second, _ = train_surrogate(latents, compositions, energies, cfg, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values(),
+                                                 strict=True))
+    train, val = perovskites
+    runs = [load_cdvae(train_cdvae(train[:4], val[:2], tmp_path / name, TINY, TrainConfig(epochs=1, batch_size=4),
+                                   progress=False))[0] for name in ("a", "b")]
+    assert all(torch.equal(a, b) for a, b in zip(runs[0].state_dict().values(), runs[1].state_dict().values(),
+                                                 strict=True))
+    assert torch.equal(torch.get_rng_state(), state)

@@ -15,21 +15,21 @@ promises drops the decoded crystals do not deliver, which is what conservative t
 and how far the latent moved (``<surrogate>_distance``, Euclidean, raw latent units).
 
 The relaxed seeds depend only on the compound, its cell size, the run and the calculator, not on the model:
-``seed_cache`` (a JSON file) keeps them, so other models are compared on the very same seeds without relaxing
-them again.
+``seed_cache`` (a JSON file, rewritten atomically as seeds are added) keeps them, so other models are compared
+on the very same seeds without relaxing them again.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ase_lcom.lcom.model import LCOMModel, composition_tensor
+from ase_lcom.models.bundle import LCOMModel, composition_tensor
 from ase_lcom.models.surrogate import descend
+from ase_lcom.store import read_json, write_json
 
 SURROGATES = ("coms", "sl")
 STARTS = ("relaxed-random", "predictor")
@@ -56,7 +56,7 @@ def seed_improvements(
     from pymatgen.core import Structure
     from tqdm.auto import tqdm
 
-    from ase_lcom.benchmarks.csp import Validator
+    from ase_lcom.benchmarks.csp.references import Validator
     from ase_lcom.data.prototypes import random_structure
     from ase_lcom.lcom.predictor import LCOMPredictor
     from ase_lcom.structure import cell_composition
@@ -74,11 +74,11 @@ def seed_improvements(
         energies = [validator.energy_per_atom(s) for s in structures]
         if len(structures[0].composition.elements) == 1:
             return energies
-        return [validator.formation(s, e) for s, e in zip(structures, energies)]
+        return [validator.formation(s, e) for s, e in zip(structures, energies, strict=True)]
 
     runs = [seed] if isinstance(seed, int) else list(seed)
     cache_path = Path(seed_cache) if seed_cache is not None else None
-    cached = json.loads(cache_path.read_text()) if cache_path is not None and cache_path.exists() else {}
+    cached = read_json(cache_path, default={}) if cache_path is not None else {}
 
     def relaxed_seeds(formula: str, run: int) -> list[Any]:
         key = f"{calculator}/{formula}/{units[formula]}/{run}/{n_seeds}"
@@ -87,7 +87,7 @@ def seed_improvements(
             cell = cell_composition(formula, units[formula])
             cached[key] = [validator.relax(random_structure(cell, rng))[0].as_dict() for _ in range(n_seeds)]
             if cache_path is not None:
-                cache_path.write_text(json.dumps(cached))
+                write_json(cache_path, cached)
         return [Structure.from_dict(d) for d in cached[key]]
 
     rows = []
@@ -140,19 +140,16 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
                      "median_predicted_drop": float(np.median(predicted)) if len(predicted) else None,
                      "compounds_improved": sum(m > 0 for m in medians), "compounds": len(rows),
                      "mean_over_seeds": float(np.mean(every)), "seeds_improved": float(np.mean(every > 0)),
-                     "per_compound": dict(zip([r["formula"] for r in rows], medians))}
+                     "per_compound": dict(zip([r["formula"] for r in rows], medians, strict=True))}
     return out
 
 
 def plot_improvements(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
     """Bars of the per-compound median improvement, COMs next to SL (the paper's Figure 3), and the mean over
     compounds in the legend."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ase_lcom.benchmarks.csp import grouped_bars
+    from ase_lcom.benchmarks.csp.plots import grouped_bars
 
     fig, ax = plt.subplots(figsize=(10, 3.8))
     series = {}
@@ -172,6 +169,6 @@ def write_report(rows: Sequence[dict[str, Any]], out_dir: str | Path) -> dict[st
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(rows)
-    (out / "improvement.json").write_text(json.dumps({"summary": summary, "rows": list(rows)}, indent=1))
+    write_json(out / "improvement.json", {"summary": summary, "rows": list(rows)}, indent=1)
     plot_improvements(rows, out / "improvement.png")
     return summary

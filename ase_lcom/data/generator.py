@@ -11,15 +11,17 @@ appends its wall time and counts to ``<db>.runs.jsonl``.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import time
+import warnings
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pymatgen.analysis.structure_matcher import StructureMatcher
@@ -27,7 +29,13 @@ from pymatgen.core import Composition, Structure
 
 from ase_lcom.data.prototypes import decorate, random_structure
 from ase_lcom.data.records import CrystalDatabase, CrystalRecord, DataError
+from ase_lcom.execution import executor_for, worker_calculator
+from ase_lcom.metrics.matching import structure_matcher
+from ase_lcom.store import ResultsStore
 from ase_lcom.structure import formula_unit_options, parse_formula
+
+if TYPE_CHECKING:
+    from ase_lcom.calculators import ReferenceEnergies
 
 
 @dataclass(frozen=True)
@@ -109,29 +117,7 @@ def import_tasks(paths: Iterable[str | os.PathLike], settings: GenerationSetting
     return tasks
 
 
-# -------------------------------------------------------------------------------------------- worker side
-_WORKER_CALCULATOR: dict[str, Any] = {}
-
-
-def _init_worker(threads: int, calculator: str, in_pool: bool) -> None:
-    """Set threads, quiet known warnings and build the calculator once (a setup error stops the run)."""
-    import signal
-    import warnings
-
-    import torch
-
-    from ase_lcom.calculators import get_calculator
-
-    if in_pool:  # Ctrl-C is handled by the parent, which stops the pool
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(threads)
-    # CHGNet converts the atoms to pymatgen at each step and warns that FixSymmetry is not carried over (it
-    # need not be: the constraint acts in ASE); ASE warns about large cell steps that BFGS then corrects
-    warnings.filterwarnings("ignore", message="Only FixAtoms and FixCartesian")
-    warnings.filterwarnings("ignore", message="FixSymmetry adjust_cell may be ill behaved")
-    _WORKER_CALCULATOR[calculator] = get_calculator(calculator)
-
-
+# -------------------------------------------------------------------------------------------- task side
 def build_candidate(task: Task) -> Structure:
     """The unrelaxed structure of a task."""
     if task.method == "prototype":
@@ -142,26 +128,39 @@ def build_candidate(task: Task) -> Structure:
     return random_structure(composition, np.random.default_rng(task.seed))
 
 
-def reference_task(symbol: str, settings: GenerationSettings) -> tuple[str, dict[str, Any]]:
-    """Compute one elemental reference in a worker (the parent stores it)."""
+@contextmanager
+def _symmetric_relaxation_warnings_ignored() -> Iterator[None]:
+    """CHGNet converts the atoms to pymatgen at each step and warns that FixSymmetry is not carried over (it need
+    not be: the constraint acts in ASE); ASE warns about large cell steps that BFGS then corrects."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Only FixAtoms and FixCartesian")
+        warnings.filterwarnings("ignore", message="FixSymmetry adjust_cell may be ill behaved")
+        yield
+
+
+def reference_task(symbol: str, settings: GenerationSettings) -> dict[str, Any]:
+    """Compute one elemental reference (the caller stores it)."""
     from ase_lcom.calculators import ReferenceEnergies
 
-    return symbol, ReferenceEnergies(settings.calculator).compute(symbol)
+    with _symmetric_relaxation_warnings_ignored():
+        return ReferenceEnergies(settings.calculator).compute(symbol)
 
 
 def run_task(task: Task, settings: GenerationSettings) -> dict[str, Any]:
     """Build and relax one candidate (symmetry kept); returns a picklable result.
 
     Any error while building or relaxing this candidate (pyxtal, symmetry, an exploding relaxation) makes the
-    task ``failed``; the calculator itself was built by the worker initializer, so a broken setup stops the
-    run instead of being recorded against every task.
+    task ``failed``; the calculator (built once per worker) is fetched outside that net, so a broken setup
+    raises and stops the run instead of being recorded against every task.
     """
     from ase_lcom.calculators import relax
 
+    calculator = worker_calculator(settings.calculator)
     start = time.perf_counter()
     try:
-        result = relax(build_candidate(task), _WORKER_CALCULATOR[settings.calculator], fmax=settings.fmax,
-                       steps=settings.steps, optimizer="BFGS", fix_symmetry=True)
+        with _symmetric_relaxation_warnings_ignored():
+            result = relax(build_candidate(task), calculator, fmax=settings.fmax, steps=settings.steps,
+                           optimizer="BFGS", fix_symmetry=True)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         return {"task": task, "status": "failed", "reason": reason, "seconds": time.perf_counter() - start}
@@ -175,30 +174,10 @@ def run_task(task: Task, settings: GenerationSettings) -> dict[str, Any]:
 
 
 # -------------------------------------------------------------------------------------------- parent side
-class TaskLog:
-    """Append-only JSON-lines log of tasks that produced no database row."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def uids(self) -> set[str]:
-        if not self.path.exists():
-            return set()
-        done = set()
-        for line in self.path.read_text().splitlines():
-            try:
-                done.add(json.loads(line)["uid"])
-            except (json.JSONDecodeError, KeyError):
-                continue  # a line cut by an interruption: that task is simply redone
-        return done
-
-    def append(self, uid: str, status: str, reason: str = "") -> None:
-        cut = self.path.exists() and self.path.stat().st_size and not self.path.read_bytes().endswith(b"\n")
-        with self.path.open("a") as handle:
-            # a line cut by an interruption is closed first, so it cannot swallow this one
-            handle.write(("\n" if cut else "") + json.dumps({"uid": uid, "status": status, "reason": reason}) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+def task_log(db_path: str | os.PathLike) -> ResultsStore:
+    """The log of tasks that produced no database row (``<db>.tasks.jsonl``: ``uid``, ``status``, ``reason``)."""
+    path = Path(db_path)
+    return ResultsStore(path.with_name(path.name + ".tasks.jsonl"), key=("uid",))
 
 
 @dataclass
@@ -229,13 +208,13 @@ def generate(
     Parameters
     ----------
     db_path
-        Output ``.db`` file; ``<db_path>.tasks.jsonl`` logs tasks without a row.
+        Output ``.db`` file; ``<db_path>.tasks.jsonl`` logs tasks without a row (:func:`task_log`).
     compositions
         Formulas to generate for.
     settings
         Calculator, number of random cells, size limit, relaxation settings, seed.
     workers
-        Worker processes (1 runs in this process).
+        Worker processes (1 runs in this process), one thread each.
     exclude_compositions
         Formulas left out entirely (leakage control, e.g. held-out benchmark compounds).
     exclude_structures
@@ -262,68 +241,87 @@ def generate(
     database = CrystalDatabase(db_path)
     # n_random may grow between runs (it only adds tasks); everything else defines what a task computes
     database.check_settings("generation", {k: v for k, v in asdict(settings).items() if k != "n_random"})
-    log = TaskLog(db_path.with_name(db_path.name + ".tasks.jsonl"))
+    log = task_log(db_path)
     excluded = {Composition(f).reduced_formula for f in exclude_compositions}
     tasks = [t for t in [*plan_tasks(compositions, settings, skip_prototypes), *imports] if t.formula not in excluded]
-    done = database.ids() | log.uids()
+    done = database.ids() | {uid for (uid,) in log.stored_keys()}
     pending = [t for t in tasks if t.uid not in done][:max_tasks]
     ceilings = {Composition(f).reduced_formula: e for f, e in (exclude_energies or {}).items()}
     stored: dict[str, list[Structure]] = defaultdict(list)
     for record in list(database):
         if record.energy_per_atom is not None and record.energy_per_atom <= ceilings.get(record.formula, -np.inf):
-            log.append(record.id, "excluded", _degenerate(record.energy_per_atom, ceilings[record.formula]))
+            _log_task(log, record.id, "excluded", _degenerate(record.energy_per_atom, ceilings[record.formula]))
             database.remove(record.id)
         else:
             stored[record.formula].append(record.structure)
     forbidden: dict[str, list[Structure]] = defaultdict(list)
     for structure in exclude_structures:
         forbidden[structure.composition.reduced_formula].append(structure)
-    matcher = StructureMatcher()  # the project's standard tolerances
+    matcher = structure_matcher("strict")
     references = ReferenceEnergies(settings.calculator)
     elements = references.missing(el.symbol for t in pending for el in Composition(t.formula))
-    for symbol, entry in tqdm(_map(reference_task, elements, settings, workers), total=len(elements),
-                              desc="elemental references", unit="element", disable=not progress or not elements):
-        references.store(symbol, entry)
     counts: Counter = Counter()
-
-    bar = tqdm(total=len(pending), desc="generate", unit="task", disable=not progress)
     try:
-        for result in _map(run_task, pending, settings, workers):
-            task: Task = result["task"]
-            if result["status"] != "relaxed":
-                log.append(task.uid, result["status"], result.get("reason", ""))
-            else:
-                structure = Structure.from_dict(result["structure"])
-                if any(matcher.fit(structure, ref) for ref in forbidden[task.formula]):
-                    log.append(task.uid, "excluded", "matches an excluded reference structure")
-                    result["status"] = "excluded"
-                elif result["energy_per_atom"] <= ceilings.get(task.formula, -np.inf):
-                    log.append(task.uid, "excluded", _degenerate(result["energy_per_atom"], ceilings[task.formula]))
-                    result["status"] = "excluded"
-                elif any(matcher.fit(structure, other) for other in stored[task.formula]):
-                    log.append(task.uid, "duplicate")
-                    result["status"] = "duplicate"
-                else:
-                    energy = result["energy_per_atom"]
-                    database.add(CrystalRecord(
-                        structure=structure,
-                        energy_per_atom=energy,
-                        formation_energy_per_atom=references.formation_energy_per_atom(structure, energy),
-                        source=f"generated:{settings.calculator}",
-                        id=task.uid,
-                        info={"method": task.method, "label": task.label, "seed": task.seed,
-                              "spacegroup": _spacegroup(structure), "relax_steps": result["steps"],
-                              "relaxed_with": settings.calculator},
-                    ))
-                    stored[task.formula].append(structure)
-            counts[result["status"]] += 1
-            bar.update(1)
-            bar.set_postfix({k: counts[k] for k in ("relaxed", "duplicate", "failed", "unconverged")})
+        with executor_for(workers) as executor:
+            for outcome in tqdm(executor.map_unordered(partial(reference_task, settings=settings), elements),
+                                total=len(elements), desc="elemental references", unit="element",
+                                disable=not progress or not elements):
+                references.store(outcome.item, outcome.get())
+            bar = tqdm(total=len(pending), desc="generate", unit="task", disable=not progress)
+            try:
+                for outcome in executor.map_unordered(partial(run_task, settings=settings), pending):
+                    result = outcome.get()  # run_task reports a candidate's failure; an error here is the setup's
+                    task: Task = result["task"]
+                    if result["status"] != "relaxed":
+                        _log_task(log, task.uid, result["status"], result.get("reason", ""))
+                    else:
+                        result["status"] = _store(result, database, references, settings, log, matcher,
+                                                  forbidden[task.formula], stored[task.formula],
+                                                  ceilings.get(task.formula, -np.inf))
+                    counts[result["status"]] += 1
+                    bar.update(1)
+                    bar.set_postfix({k: counts[k] for k in ("relaxed", "duplicate", "failed", "unconverged")})
+            finally:
+                bar.close()
     finally:
-        bar.close()
         _log_run(db_path, settings, workers, counts, time.perf_counter() - start)
     already = sum(t.uid in done for t in tasks)
     return GenerationReport(len(tasks), already, counts, time.perf_counter() - start)
+
+
+def _store(result: dict[str, Any], database: CrystalDatabase, references: ReferenceEnergies,
+           settings: GenerationSettings, log: ResultsStore, matcher: StructureMatcher, forbidden: list[Structure],
+           stored: list[Structure], ceiling: float) -> str:
+    """Check a relaxed candidate against the leakage controls and the stored structures of its composition;
+    store it (``relaxed``) or log why not (``excluded``, ``duplicate``)."""
+    task: Task = result["task"]
+    structure = Structure.from_dict(result["structure"])
+    energy = result["energy_per_atom"]
+    if any(matcher.fit(structure, ref) for ref in forbidden):
+        _log_task(log, task.uid, "excluded", "matches an excluded reference structure")
+        return "excluded"
+    if energy <= ceiling:
+        _log_task(log, task.uid, "excluded", _degenerate(energy, ceiling))
+        return "excluded"
+    if any(matcher.fit(structure, other) for other in stored):
+        _log_task(log, task.uid, "duplicate")
+        return "duplicate"
+    database.add(CrystalRecord(
+        structure=structure,
+        energy_per_atom=energy,
+        formation_energy_per_atom=references.formation_energy_per_atom(structure, energy),
+        source=f"generated:{settings.calculator}",
+        id=task.uid,
+        info={"method": task.method, "label": task.label, "seed": task.seed,
+              "spacegroup": _spacegroup(structure), "relax_steps": result["steps"],
+              "relaxed_with": settings.calculator},
+    ))
+    stored.append(structure)
+    return "relaxed"
+
+
+def _log_task(log: ResultsStore, uid: str, status: str, reason: str = "") -> None:
+    log.append({"uid": uid, "status": status, "reason": reason})
 
 
 def _degenerate(energy: float, ceiling: float) -> str:
@@ -337,36 +335,7 @@ def _log_run(db_path: Path, settings: GenerationSettings, workers: int, counts: 
     entry = {"ended": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(seconds, 1), "workers": workers,
              "cpu_count": os.cpu_count(), "counts": dict(counts), "settings": asdict(settings),
              "ase_lcom": __version__}
-    with db_path.with_name(db_path.name + ".runs.jsonl").open("a") as handle:
-        handle.write(json.dumps(entry) + "\n")
-
-
-def _map(function: Any, items: Sequence[Any], settings: GenerationSettings, workers: int) -> Iterable[Any]:
-    """``function(item, settings)`` over items, in worker processes when ``workers > 1`` (unordered)."""
-    if workers <= 1 or len(items) <= 1:
-        _init_worker(max(1, os.cpu_count() or 1), settings.calculator, in_pool=False)
-        for item in items:
-            yield function(item, settings)
-        return
-    from functools import partial
-
-    # one thread per worker for torch and for the BLAS behind numpy/scipy: the small (3x3) solves of the
-    # cell filter slow down a hundredfold when several processes' BLAS thread pools compete for the cores
-    saved = {k: os.environ.get(k) for k in _THREAD_VARIABLES}
-    os.environ.update({k: "1" for k in _THREAD_VARIABLES})
-    try:
-        context = multiprocessing.get_context("spawn")  # torch and fork do not mix
-        with context.Pool(workers, initializer=_init_worker, initargs=(1, settings.calculator, True)) as pool:
-            yield from pool.imap_unordered(partial(function, settings=settings), items, chunksize=1)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    ResultsStore(db_path.with_name(db_path.name + ".runs.jsonl")).append(entry)
 
 
 def _spacegroup(structure: Structure) -> int:

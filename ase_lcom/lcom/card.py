@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ase_lcom.lcom.model import LCOMModel
+from ase_lcom.models.bundle import LCOMModel
 
 
 def plot_training(model: LCOMModel, path: str | os.PathLike) -> Path:
-    """Three panels: CD-VAE losses per epoch; surrogate validation MAE (COMs vs SL); the COMs gap and alpha."""
-    import matplotlib
+    """Three panels: CD-VAE losses per epoch; surrogate validation MAE (COMs vs SL); the COMs gap and alpha.
 
-    matplotlib.use("Agg")
+    Draws with pyplot's current backend (the caller chooses it; ``ase-lcom`` uses Agg) and saves to ``path``.
+    """
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
@@ -30,7 +30,8 @@ def plot_training(model: LCOMModel, path: str | os.PathLike) -> Path:
     axes[1].set(xlabel="epoch", ylabel="validation MAE (eV/atom)", title="surrogates")
     coms = surrogates.get("coms", {}).get("history", [])
     if coms:
-        axes[2].plot([h["epoch"] for h in coms], [h["gap"] for h in coms], label="gap E(data) - E(z+) (std. units)")
+        axes[2].plot([h["epoch"] for h in coms], [h["gap"] for h in coms],
+                     label="gap E(data) - E(adversarial) (std. units)")
         axes[2].plot([h["epoch"] for h in coms], [h["alpha"] for h in coms], label="alpha")
     axes[2].set(xlabel="epoch", title="conservative term")
     for ax in axes:

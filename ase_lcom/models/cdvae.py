@@ -60,34 +60,34 @@ class CDVAE(nn.Module):
     def encode(self, crystals: CrystalBatch) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(crystals)
 
-    def decode_lattice(self, z: torch.Tensor, composition: torch.Tensor, num_atoms: torch.Tensor) -> torch.Tensor:
-        return self.lattice_head.lattice(self.lattice_head(z, composition), num_atoms)
+    def decode_lattice(self, latent: torch.Tensor, composition: torch.Tensor, num_atoms: torch.Tensor) -> torch.Tensor:
+        return self.lattice_head.lattice(self.lattice_head(latent, composition), num_atoms)
 
     def loss(self, crystals: CrystalBatch, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """Loss terms for a batch: ``lattice``, ``coord``, ``kl`` and their weighted ``total``."""
         cfg = self.cfg
         mu, log_var = self.encode(crystals)
-        z = mu + torch.exp(0.5 * log_var) * torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
+        latent = mu + torch.exp(0.5 * log_var) * torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
         kl = -0.5 * torch.mean(torch.sum(1 + log_var - mu**2 - log_var.exp(), dim=-1))
 
         lengths, angles = crystals.lattice_params()
-        target = (LatticeHead.parameters_of(lengths, angles, crystals.num_atoms).to(z.dtype)
+        target = (LatticeHead.parameters_of(lengths, angles, crystals.num_atoms).to(latent.dtype)
                   - self.lattice_head.mean) / self.lattice_head.std
-        lattice_loss = torch.mean((self.lattice_head(z, composition_of(crystals)) - target) ** 2)
+        lattice_loss = torch.mean((self.lattice_head(latent, composition_of(crystals)) - target) ** 2)
 
-        levels = noise_levels(cfg.decoder).to(z.dtype)
+        levels = noise_levels(cfg.decoder).to(latent.dtype)
         sigma = levels[torch.randint(len(levels), (crystals.num_crystals,), generator=generator)]
         batch = crystals.batch
-        lattice = crystals.lattice.to(z.dtype)
-        noise = torch.randn(crystals.frac_coords.shape, generator=generator, dtype=z.dtype) * sigma[batch, None]
+        lattice = crystals.lattice.to(latent.dtype)
+        noise = torch.randn(crystals.frac_coords.shape, generator=generator, dtype=latent.dtype) * sigma[batch, None]
         inverse = torch.linalg.inv(lattice)
-        frac = crystals.frac_coords.to(z.dtype)
+        frac = crystals.frac_coords.to(latent.dtype)
         noisy = torch.remainder(frac + torch.einsum("nc,ncd->nd", noise, inverse[batch]), 1.0)
         shift = noisy - frac
         shift = shift - torch.round(shift)  # minimum-image displacement: what the denoiser can know
         target_eps = torch.einsum("nc,ncd->nd", shift, lattice[batch]) / sigma[batch, None]
         noisy_crystals = CrystalBatch(lattice, noisy, crystals.atomic_numbers, crystals.num_atoms)
-        coord_loss = torch.mean(torch.sum((self.denoiser(noisy_crystals, z, sigma) - target_eps) ** 2, dim=-1))
+        coord_loss = torch.mean(torch.sum((self.denoiser(noisy_crystals, latent, sigma) - target_eps) ** 2, dim=-1))
 
         total = cfg.lattice_weight * lattice_loss + cfg.coord_weight * coord_loss + cfg.beta * kl
         return {"total": total, "lattice": lattice_loss, "coord": coord_loss, "kl": kl}
@@ -95,16 +95,17 @@ class CDVAE(nn.Module):
     @torch.no_grad()
     def decode(
         self,
-        z: torch.Tensor,
+        latent: torch.Tensor,
         atomic_numbers: torch.Tensor,
         num_atoms: torch.Tensor,
         num_levels: int = 20,
         steps_per_level: int = 2,
         generator: torch.Generator | None = None,
     ) -> CrystalBatch:
-        """Crystals for latents ``z`` with the given atoms: lattice from the head, positions by Langevin sampling."""
-        batch = torch.repeat_interleave(torch.arange(num_atoms.shape[0]), num_atoms)
-        composition = composition_vector(atomic_numbers, batch, num_atoms.shape[0]).to(z.dtype)
-        lattice = self.decode_lattice(z, composition, num_atoms)
-        return langevin_sample(self.denoiser, z, lattice, atomic_numbers, num_atoms, num_levels, steps_per_level,
+        """Crystals for these ``(B, latent_dim)`` latents with the given atoms: lattice from the head, positions by
+        Langevin sampling."""
+        batch = torch.repeat_interleave(torch.arange(num_atoms.shape[0], device=num_atoms.device), num_atoms)
+        composition = composition_vector(atomic_numbers, batch, num_atoms.shape[0]).to(latent.dtype)
+        lattice = self.decode_lattice(latent, composition, num_atoms)
+        return langevin_sample(self.denoiser, latent, lattice, atomic_numbers, num_atoms, num_levels, steps_per_level,
                                generator=generator)

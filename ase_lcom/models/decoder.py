@@ -1,7 +1,7 @@
 """The CD-VAE decoder: a lattice head and a GemNet-style direct-force coordinate denoiser sampled by annealed
 Langevin dynamics.
 
-Atom types and counts are fixed by the composition (as in the LCOM paper); the latent ``z`` sets the lattice
+Atom types and counts are fixed by the composition (as in the LCOM paper); the latent vector sets the lattice
 (through :class:`LatticeHead`) and conditions the denoiser. The denoiser reuses the encoder's directional
 interaction blocks on the noisy crystal and predicts, per edge, a scalar that multiplies the unit edge vector;
 summing over a receiving atom's edges gives a Cartesian vector field that rotates with the crystal
@@ -62,9 +62,9 @@ class LatticeHead(nn.Module):
         self.mean.copy_(params.mean(0))
         self.std.copy_(params.std(0).clamp(min=1e-3))
 
-    def forward(self, z: torch.Tensor, composition: torch.Tensor) -> torch.Tensor:
+    def forward(self, latent: torch.Tensor, composition: torch.Tensor) -> torch.Tensor:
         """Standardised parameters ``(B, 6)``."""
-        return self.net(torch.cat([z, composition.to(z.dtype)], dim=-1))
+        return self.net(torch.cat([latent, composition.to(latent.dtype)], dim=-1))
 
     def lattice(self, standardised: torch.Tensor, num_atoms: torch.Tensor) -> torch.Tensor:
         """``(B, 3, 3)`` lattice matrices; angles are clamped to 30-150 degrees so the cell always exists."""
@@ -74,7 +74,7 @@ class LatticeHead(nn.Module):
 
 
 class CoordinateDenoiser(nn.Module):
-    """Predicts the noise ``eps`` (Cartesian, per atom) of ``x_noisy = x + sigma * eps`` given ``z`` and ``sigma``."""
+    """Predicts the noise ``eps`` (Cartesian, per atom) of ``x_noisy = x + sigma * eps`` given latent and ``sigma``."""
 
     def __init__(self, cfg: DecoderConfig | None = None) -> None:
         super().__init__()
@@ -89,19 +89,19 @@ class CoordinateDenoiser(nn.Module):
         self.interactions = nn.ModuleList(InteractionBlock(cfg) for _ in range(cfg.num_blocks))
         self.edge_out = nn.Sequential(nn.Linear(h, h), nn.SiLU(), nn.Linear(h, 1, bias=False))
 
-    def forward(self, crystals: CrystalBatch, z: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        """``(N, 3)`` predicted noise for each atom; ``z`` is ``(B, latent)``, ``sigma`` is ``(B,)``."""
+    def forward(self, crystals: CrystalBatch, latent: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        """``(N, 3)`` predicted noise for each atom; ``latent`` is ``(B, latent_dim)``, ``sigma`` is ``(B,)``."""
         cfg = self.cfg
         frac, lattice, batch = crystals.frac_coords, crystals.lattice, crystals.batch
         graph = radius_graph_pbc(frac, lattice, crystals.num_atoms, cfg.cutoff, cfg.max_neighbors)
         src, dst = graph.edge_index
-        vectors = edge_vectors(frac, lattice, batch, graph).to(z.dtype)
+        vectors = edge_vectors(frac, lattice, batch, graph).to(latent.dtype)
         distances = vectors.norm(dim=-1).clamp(min=1e-6)
         idx_kj, idx_ji = triplets(graph)
         rbf = self.rbf(distances)
         sbf = self.sbf(distances, triplet_angles(vectors, idx_kj, idx_ji), idx_kj)
-        h = (self.atom_embedding(crystals.atomic_numbers) + self.latent(z)[batch]
-             + self.sigma(torch.log(sigma.to(z.dtype))[:, None])[batch])
+        h = (self.atom_embedding(crystals.atomic_numbers) + self.latent(latent)[batch]
+             + self.sigma(torch.log(sigma.to(latent.dtype))[:, None])[batch])
         m = self.edge_embedding(torch.cat([h[src], h[dst], rbf], dim=-1))
         for interaction in self.interactions:
             m = interaction(m, rbf, sbf, idx_kj, idx_ji)
@@ -112,7 +112,7 @@ class CoordinateDenoiser(nn.Module):
 @torch.no_grad()
 def langevin_sample(
     denoiser: CoordinateDenoiser,
-    z: torch.Tensor,
+    latent: torch.Tensor,
     lattice: torch.Tensor,
     atomic_numbers: torch.Tensor,
     num_atoms: torch.Tensor,
@@ -128,8 +128,8 @@ def langevin_sample(
     ``x <- x + a s(x) + sqrt(2 a) n`` with score ``s = -eps / sigma`` and ``a = step_lr (sigma / sigma_end)^2``.
     Fewer levels and steps decode faster at some cost in quality (see BENCHMARKS.md).
     """
-    dtype = z.dtype
-    frac = torch.rand((int(num_atoms.sum()), 3), generator=generator, dtype=dtype, device=z.device)
+    dtype = latent.dtype
+    frac = torch.rand((int(num_atoms.sum()), 3), generator=generator, dtype=dtype, device=latent.device)
     crystals = CrystalBatch(lattice.to(dtype), frac, atomic_numbers, num_atoms)
     batch = crystals.batch
     inverse = torch.linalg.inv(crystals.lattice)
@@ -138,8 +138,8 @@ def langevin_sample(
         step = step_lr * (sigma / cfg.sigma_end) ** 2
         sigmas = sigma.expand(crystals.num_crystals)
         for _ in range(steps_per_level):
-            score = -denoiser(crystals, z, sigmas) / sigma
-            noise = torch.randn(frac.shape, generator=generator, dtype=dtype, device=z.device)
+            score = -denoiser(crystals, latent, sigmas) / sigma
+            noise = torch.randn(frac.shape, generator=generator, dtype=dtype, device=latent.device)
             cart_step = step * score + torch.sqrt(2 * step) * noise
             frac = torch.remainder(crystals.frac_coords + torch.einsum("nc,ncd->nd", cart_step, inverse[batch]), 1.0)
             crystals = CrystalBatch(crystals.lattice, frac, atomic_numbers, num_atoms)

@@ -32,14 +32,28 @@ class SurrogateConfig:
     negative_slope: float = 0.2
     whiten_latents: bool = True
     """Standardise each latent dimension (``latent_mean``/``latent_std`` buffers fitted on the training latents);
-    :func:`descend` then steps in these units. Bundles built before session 9 have it off."""
+    :func:`descend` then steps in these units. Surrogates of bundles before ``lcom-default-v4`` have it off."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class LatentSearchSettings:
+    """How a surrogate's latents are optimised at prediction time: ``steps`` gradient steps of ``step_lr``.
+
+    ``whitened`` says the step size is in whitened latent units (the surrogate standardises each latent
+    dimension, see :attr:`EnergySurrogate.latent_scale`) rather than raw latent units. The values are the ones
+    the surrogate was trained with (its conservative term mines adversarial latents with the same search).
+    """
+
+    steps: int
+    step_lr: float
+    whitened: bool
+
+
 class EnergySurrogate(nn.Module):
-    """``E(z, c)``: hidden leaky-ReLU layers over the latent ``z`` concatenated with the composition ``c``."""
+    """``E(latent, c)``: hidden leaky-ReLU layers over the latent concatenated with the composition ``c``."""
 
     def __init__(self, cfg: SurrogateConfig | None = None) -> None:
         super().__init__()
@@ -70,38 +84,59 @@ class EnergySurrogate(nn.Module):
     @property
     def latent_scale(self) -> torch.Tensor | float:
         """Latent units per network input unit, per dimension (``latent_std`` when whitened, else 1). A gradient
-        step ``lr`` in the network's input units moves the latent by ``lr * latent_scale**2 * dE/dz``, and
-        ``latent_scale * dE/dz`` is the gradient in those units."""
+        step ``lr`` in the network's input units moves the latent by ``lr * latent_scale**2 * dE/dlatent``, and
+        ``latent_scale * dE/dlatent`` is the gradient in those units."""
         return self.latent_std if self.cfg.whiten_latents else 1.0
 
-    def standardized(self, z: torch.Tensor, composition: torch.Tensor) -> torch.Tensor:
+    def standardized(self, latent: torch.Tensor, composition: torch.Tensor) -> torch.Tensor:
         """``(B,)`` energies in units of the training set's standard deviation, centred on its mean."""
         if self.cfg.whiten_latents:
-            z = (z - self.latent_mean) / self.latent_std
-        return self.mlp(torch.cat([z, composition.to(z.dtype)], dim=-1)).squeeze(-1)
+            latent = (latent - self.latent_mean) / self.latent_std
+        return self.mlp(torch.cat([latent, composition.to(latent.dtype)], dim=-1)).squeeze(-1)
 
-    def forward(self, z: torch.Tensor, composition: torch.Tensor) -> torch.Tensor:
+    def forward(self, latent: torch.Tensor, composition: torch.Tensor) -> torch.Tensor:
         """``(B,)`` formation energies per atom (eV/atom)."""
-        return self.standardized(z, composition) * self.energy_std + self.energy_mean
+        return self.standardized(latent, composition) * self.energy_std + self.energy_mean
+
+
+def latent_gradient(
+    surrogate: EnergySurrogate, latent: torch.Tensor, composition: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(B,)`` standardised surrogate energies of ``latent`` and their gradient ``(B, D)`` with respect to the
+    raw latent coordinates (both detached)."""
+    latent = latent.detach().clone().requires_grad_(True)
+    energy = surrogate.standardized(latent, composition)
+    (gradient,) = torch.autograd.grad(energy.sum(), latent)
+    return energy.detach(), gradient
+
+
+def latent_step(
+    surrogate: EnergySurrogate, latent: torch.Tensor, gradient: torch.Tensor, step_lr: float
+) -> torch.Tensor:
+    """One gradient-descent step from ``latent`` given its :func:`latent_gradient`.
+
+    The step is ``step_lr`` along the gradient in the surrogate's whitened latent coordinates (raw coordinates
+    for a surrogate without ``whiten_latents``): ``latent - step_lr * latent_scale**2 * gradient``. The latent
+    optimisation of predictors (:func:`descend`) and the ASE optimizer ``LCOM`` both move by this step.
+    """
+    return (latent - step_lr * surrogate.latent_scale**2 * gradient).detach()
 
 
 def descend(
-    surrogate: EnergySurrogate, z: torch.Tensor, composition: torch.Tensor, steps: int, lr: float
+    surrogate: EnergySurrogate, latent: torch.Tensor, composition: torch.Tensor, steps: int, step_lr: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``steps`` plain gradient-descent steps ``z <- z - lr * dE/dz`` on the standardised surrogate energy (in the
-    whitened latent coordinates of a ``whiten_latents`` surrogate).
+    """``steps`` plain gradient-descent steps (:func:`latent_step`) on the standardised surrogate energy.
 
     The optimiser of LCOM (paper eq. 5): the same routine mines adversarial latents during conservative
     training and optimises latents at prediction time. Returns the final latents (detached) and the
     ``(steps + 1, B)`` standardised energies along the way.
     """
-    z = z.detach().clone().requires_grad_(True)
+    latent = latent.detach()
     trace = []
     for _ in range(steps):
-        energy = surrogate.standardized(z, composition)
-        (grad,) = torch.autograd.grad(energy.sum(), z)
-        trace.append(energy.detach())
-        z = (z - lr * surrogate.latent_scale**2 * grad).detach().requires_grad_(True)
+        energy, gradient = latent_gradient(surrogate, latent, composition)
+        trace.append(energy)
+        latent = latent_step(surrogate, latent, gradient, step_lr)
     with torch.no_grad():
-        trace.append(surrogate.standardized(z, composition))
-    return z.detach(), torch.stack(trace)
+        trace.append(surrogate.standardized(latent, composition))
+    return latent, torch.stack(trace)

@@ -1,25 +1,33 @@
 """Structure predictors: the common interface and the registry behind ``ase_lcom.predictors`` entry points.
 
+A predictor turns a formula (optionally a number of formula units per cell) into ranked candidate crystals.
+It declares its settings as a dataclass, :attr:`StructurePredictor.Options`; the constructor takes exactly
+those fields, so a command line or a pipeline can configure any predictor without knowing it by name::
+
+    predictor_options("ras")           # the dataclass: its fields, types and defaults
+    load_predictor("ras", budget=50)   # an unknown option is a one-line PluginError
+
 Any installed package can add a predictor by declaring, in its own metadata::
 
     [options.entry_points]
     ase_lcom.predictors =
         mymethod = mypackage.module:MyPredictor
 
-where ``MyPredictor`` subclasses :class:`StructurePredictor`. ``ase-lcom list`` shows what is installed and
-``load_predictor("mymethod")`` builds one.
+where ``MyPredictor`` subclasses :class:`StructurePredictor`. ``ase-lcom list`` shows what is installed.
 """
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from dataclasses import dataclass, field, fields
+from importlib.metadata import EntryPoint
+from typing import Any, ClassVar
 
 from pymatgen.core import Structure
 
 from ase_lcom.errors import PluginError
+from ase_lcom.plugins import installed, load_plugin
 from ase_lcom.structure import FormulaLike
 
 ENTRY_POINT_GROUP = "ase_lcom.predictors"
@@ -30,28 +38,88 @@ class Candidate:
     """One predicted crystal with the scores it was ranked by."""
 
     structure: Structure
-    energy_per_atom: float
-    """The predictor's own energy estimate, eV/atom (surrogate or calculator)."""
+    energy_per_atom: float | None = None
+    """The predictor's own energy estimate, eV/atom (surrogate or calculator); ``None`` when it has none."""
     validated_energy_per_atom: float | None = None
     """Formation energy from a validating calculator, when one was run: after relaxation, or a single point
-    when only ranking (eV/atom)."""
+    when only ranking (eV/atom); ``None`` also when that calculation failed (``info["error"]`` says why)."""
     info: dict[str, Any] = field(default_factory=dict)
+    """What produced the candidate (``predictor``, ``model``) and how it was found; predictor-specific."""
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The options of a predictor that has none."""
+
+
+def option_names(options: type) -> list[str]:
+    """The field names of an options dataclass, in declaration order."""
+    return [f.name for f in fields(options)]
+
+
+def check_options(name: str, options: type, given: dict[str, Any]) -> None:
+    """Raise a one-line :class:`PluginError` when ``given`` holds a name that ``options`` does not declare."""
+    valid = option_names(options)
+    unknown = [key for key in given if key not in valid]
+    if unknown:
+        listed = ", ".join(valid) or "none"
+        raise PluginError(f"predictor {name!r} has no option {unknown[0]!r}; its options: {listed}")
+
+
+def check_call_options(predictor: StructurePredictor, given: dict[str, Any]) -> None:
+    """Raise a one-line :class:`PluginError` for per-call options ``predictor.predict_candidates`` does not take
+    (``given`` is what its ``**options`` collected)."""
+    if given:
+        parameters = inspect.signature(predictor.predict_candidates).parameters.values()
+        takes = [p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY
+                 or (p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and p.default is not inspect.Parameter.empty)]
+        raise PluginError(f"predictor {predictor.name!r} has no call option {next(iter(given))!r}; "
+                          f"predict_candidates takes: {', '.join(takes)}")
 
 
 class StructurePredictor(ABC):
-    """Predicts crystal structures for a composition; subclasses implement :meth:`predict_candidates`."""
+    """Predicts crystal structures for a composition; subclasses implement :meth:`predict_candidates`.
 
-    name: str = ""
+    The constructor takes the fields of the class's :attr:`Options` dataclass (positionally in their order,
+    or by name), keeps them in :attr:`options` and as attributes of the same names.
+    """
+
+    name: ClassVar[str] = ""
+    Options: ClassVar[type] = NoOptions
+    """The dataclass of the predictor's options (the constructor's keyword arguments)."""
+    uses_seed_structures: ClassVar[bool] = False
+    """Whether :meth:`predict_candidates` accepts ``seed_structures``: known crystals to start from."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # help() and inspect show the declared options when the constructor forwards its arguments to them
+        kinds = [p.kind for p in inspect.signature(cls.__init__).parameters.values()][1:]
+        forwards = kinds == [inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD]
+        cls.__signature__ = inspect.signature(cls.Options) if forwards else None  # type: ignore[attr-defined]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        check_options(self.name or type(self).__name__, self.Options, kwargs)
+        try:
+            self.options = self.Options(*args, **kwargs)
+        except TypeError as exc:
+            raise PluginError(f"predictor {self.name or type(self).__name__!r}: {exc}") from exc
+        for item in fields(self.options):
+            setattr(self, item.name, getattr(self.options, item.name))
 
     @abstractmethod
     def predict_candidates(
-        self, formula: FormulaLike, z: int | None = None, n_candidates: int = 8, seed: int = 0, **options: Any
+        self, formula: FormulaLike, formula_units: int | None = None, n_candidates: int | None = 8, seed: int = 0,
+        **options: Any,
     ) -> list[Candidate]:
-        """Return candidates for ``formula`` (``z`` formula units per cell), best first."""
+        """Return candidates for ``formula`` (``formula_units`` formula units per cell), best first.
 
-    def predict(self, formula: FormulaLike, z: int | None = None, seed: int = 0, **options: Any) -> Structure:
+        ``options`` are per-call settings of the predictor (``relax=True`` for those that can relax).
+        """
+
+    def predict(self, formula: FormulaLike, formula_units: int | None = None, seed: int = 0,
+                **options: Any) -> Structure:
         """Return the best predicted structure for ``formula``."""
-        candidates = self.predict_candidates(formula, z=z, seed=seed, **options)
+        candidates = self.predict_candidates(formula, formula_units=formula_units, seed=seed, **options)
         if not candidates:
             raise PluginError(f"predictor {self.name!r} returned no candidate for {formula!r}")
         return candidates[0].structure
@@ -59,25 +127,33 @@ class StructurePredictor(ABC):
 
 def available_predictors() -> dict[str, EntryPoint]:
     """Installed predictors by name (entry points of the ``ase_lcom.predictors`` group)."""
-    return {ep.name: ep for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)}
+    return installed(ENTRY_POINT_GROUP)
 
 
-def load_predictor(name: str, **kwargs: Any) -> StructurePredictor:
-    """Build the installed predictor ``name`` with ``kwargs``.
+def predictor_class(name: str) -> type[StructurePredictor]:
+    """The class of the installed predictor ``name``.
 
     Raises
     ------
     PluginError
         When no predictor has that name or its entry point cannot be loaded.
     """
-    installed = available_predictors()
-    if name not in installed:
-        known = ", ".join(installed) or "none installed"
-        raise PluginError(f"unknown predictor {name!r}; installed: {known}")
-    try:
-        cls = installed[name].load()
-    except Exception as exc:
-        raise PluginError(f"predictor {name!r} ({installed[name].value}) failed to load: {exc}") from exc
-    if not (isinstance(cls, type) and issubclass(cls, StructurePredictor)):
-        raise PluginError(f"predictor {name!r} ({installed[name].value}) is not a StructurePredictor subclass")
-    return cls(**kwargs)
+    return load_plugin(ENTRY_POINT_GROUP, name, StructurePredictor, "predictor")
+
+
+def predictor_options(name: str) -> type:
+    """The options dataclass of the installed predictor ``name`` (its fields are the constructor's keywords)."""
+    return predictor_class(name).Options
+
+
+def load_predictor(name: str, **options: Any) -> StructurePredictor:
+    """Build the installed predictor ``name`` with ``options`` (fields of its :attr:`~StructurePredictor.Options`).
+
+    Raises
+    ------
+    PluginError
+        When no predictor has that name, its entry point cannot be loaded or it does not declare an option.
+    """
+    cls = predictor_class(name)
+    check_options(name, cls.Options, options)
+    return cls(**options)

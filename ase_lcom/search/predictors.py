@@ -10,110 +10,141 @@ score :data:`PENALTY` without a calculator call (they still count against the bu
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from ase.calculators.calculator import BaseCalculator
 from pymatgen.core import Composition, Structure
 
-from ase_lcom.predictors import Candidate, StructurePredictor
+from ase_lcom.calculators import ReferenceEnergies, energy_per_atom, relax
+from ase_lcom.errors import CalculatorError, FormulaError
+from ase_lcom.predictors import Candidate, StructurePredictor, check_call_options
+from ase_lcom.predictors.ranking import ReferenceCache, relax_and_rerank, sort_by_energy
 from ase_lcom.search.space import SymmetricCrystalSpace
-from ase_lcom.structure import FormulaLike, cell_composition, parse_formula, to_atoms
+from ase_lcom.structure import DEFAULT_MAX_ATOMS, FormulaLike, cell_composition, parse_formula
+from ase_lcom.symmetry import symmetrize
 
 PENALTY = 10.0
-"""Score (eV/atom) of crystals that are rejected before any calculation."""
+"""Score (eV/atom) of crystals that are rejected before any calculation or on which the calculator fails."""
+
+
+@dataclass
+class SearchOptions:
+    """Options of the search baselines (``ras``, ``bo``; ``pso`` and ``airss`` add their own).
+
+    Attributes
+    ----------
+    calculator
+        Calculator name for :func:`ase_lcom.calculators.get_calculator`, or an ASE calculator instance (its
+        elemental references are then computed once per predictor and kept in memory).
+    budget
+        Energy evaluations per prediction (GN-OA: 5000).
+    formula_unit_choices
+        Formula units tried when the number is not given (the budget is split between those that fit
+        ``max_atoms``).
+    max_atoms
+        Largest cell searched.
+    symprec
+        spglib tolerance for symmetrising the candidates (Angstrom).
+    relax_steps, fmax
+        Optimizer steps and force threshold (eV/Angstrom) of ``relax=True``.
+    """
+
+    calculator: str | BaseCalculator = "chgnet"
+    budget: int = 300
+    formula_unit_choices: tuple[int, ...] = (1, 2)
+    max_atoms: int = DEFAULT_MAX_ATOMS
+    symprec: float = 0.1
+    relax_steps: int = 300
+    fmax: float = 0.05
 
 
 class SearchPredictor(StructurePredictor):
     """Shared machinery: the search space, the energy calls, the ranked result.
 
-    Parameters
-    ----------
-    calculator
-        Calculator name for :func:`ase_lcom.calculators.get_calculator` (or an instance).
-    budget
-        Energy evaluations per prediction (GN-OA: 5000).
-    z_options
-        Formula units tried when ``z`` is not given (the budget is split between them).
+    Takes the fields of its :attr:`Options` as arguments (``calculator`` first). A candidate's
+    ``energy_per_atom`` is its formation energy with the calculator's elemental references.
     """
 
     name = ""
+    Options = SearchOptions
 
-    def __init__(self, calculator: str | BaseCalculator = "chgnet", budget: int = 300,
-                 z_options: tuple[int, ...] = (1, 2), symprec: float = 0.1) -> None:
-        self.calculator_name = calculator if isinstance(calculator, str) else type(calculator).__name__.lower()
-        self._calculator = calculator if not isinstance(calculator, str) else None
-        self.budget = budget
-        self.z_options = z_options
-        self.symprec = symprec
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._references = ReferenceCache()
 
     @property
-    def calculator(self) -> BaseCalculator:
-        from ase_lcom.calculators import get_calculator
-
-        if self._calculator is None:
-            self._calculator = get_calculator(self.calculator_name)
-        return self._calculator
+    def references(self) -> ReferenceEnergies:
+        """The elemental references of the calculator; ``references.calculator`` is the calculator."""
+        return self._references(self.options.calculator)
 
     def energy(self, structure: Structure | None) -> float:
         """Single-point energy per atom (eV/atom); :data:`PENALTY` for rejected crystals or failed calls."""
         if structure is None:
             return PENALTY
-        atoms = to_atoms(structure)
-        atoms.calc = self.calculator
         try:
-            value = float(atoms.get_potential_energy()) / len(atoms)
-        except Exception:  # a calculator may refuse pathological cells; the search moves on
+            return energy_per_atom(structure, self.references.calculator)
+        except CalculatorError:  # a calculator may refuse pathological cells; the search moves on
             return PENALTY
-        return value if np.isfinite(value) else PENALTY
 
     def search(self, space: SymmetricCrystalSpace, budget: int, rng: np.random.Generator,
                ) -> list[tuple[float, Structure]]:
         """Evaluated (energy per atom, structure) pairs; subclasses define the strategy."""
         raise NotImplementedError
 
-    def predict_candidates(self, formula: FormulaLike, z: int | None = None, n_candidates: int = 8, seed: int = 0,
-                           relax: bool = False, **options: Any) -> list[Candidate]:
-        from ase_lcom.calculators import ReferenceEnergies
-        from ase_lcom.lcom.predictor import symmetrize
+    def _formula_units(self, reduced: Composition, formula_units: int | None) -> list[int]:
+        if formula_units is not None:
+            return [formula_units]
+        per_unit = int(reduced.num_atoms)
+        units = [u for u in self.formula_unit_choices if u * per_unit <= self.max_atoms]
+        if not units:
+            raise FormulaError(f"no cell of {', '.join(map(str, self.formula_unit_choices))} formula units of "
+                               f"{reduced.reduced_formula} fits within {self.max_atoms} atoms")
+        return units
 
+    def predict_candidates(self, formula: FormulaLike, formula_units: int | None = None, n_candidates: int = 8,
+                           seed: int = 0, relax: bool = False, **options: Any) -> list[Candidate]:
+        """The ``n_candidates`` lowest-energy crystals the search evaluated, best first.
+
+        Parameters
+        ----------
+        formula, formula_units
+            The composition and the formula units per cell (``None``: each of ``formula_unit_choices``).
+        seed
+            Seeds the search.
+        relax
+            Relax each candidate with the calculator and re-rank by the relaxed formation energy.
+        """
+        check_call_options(self, options)
         start = time.perf_counter()
-        reduced = parse_formula(formula).reduced_formula
-        units = [z] if z is not None else list(self.z_options)
+        composition = parse_formula(formula).reduced_composition
+        reduced = composition.reduced_formula
+        units = self._formula_units(composition, formula_units)
         rng = np.random.default_rng(seed)
         found: list[tuple[float, Structure, int]] = []
         trace: list[float] = []
         for k, units_here in enumerate(units):
             share = self.budget // len(units) + (1 if k < self.budget % len(units) else 0)
-            space = SymmetricCrystalSpace(cell_composition(reduced, units_here))
+            space = SymmetricCrystalSpace(cell_composition(reduced, units_here, max_atoms=self.max_atoms))
             for energy, structure in self.search(space, share, rng):
                 found.append((energy, structure, units_here))
                 trace.append(min(energy, trace[-1]) if trace else energy)
         valid = sorted((f for f in found if f[0] < PENALTY), key=lambda f: f[0])
-        references = ReferenceEnergies(self.calculator_name)
+        references = self.references
         elapsed = time.perf_counter() - start
         candidates = []
         for energy, structure, units_here in valid[:n_candidates]:
             symmetrized, symbol, number = symmetrize(structure, self.symprec)
             candidates.append(Candidate(symmetrized, references.formation_energy_per_atom(
                 Composition(reduced), energy), info={
-                "predictor": self.name, "spacegroup": symbol, "spacegroup_number": number, "z": units_here,
-                "energy_per_atom": energy, "evaluations": len(found), "trace": trace, "seconds": elapsed}))
+                "predictor": self.name, "model": references.name, "spacegroup": symbol,
+                "spacegroup_number": number, "formula_units": units_here, "energy_per_atom": energy,
+                "evaluations": len(found), "trace": trace, "seconds": elapsed}))
+        sort_by_energy(candidates)
         if relax:
-            self._relax(candidates)
+            relax_and_rerank(candidates, references, fmax=self.fmax, steps=self.relax_steps, symprec=self.symprec)
         return candidates
-
-    def _relax(self, candidates: list[Candidate]) -> None:
-        from ase_lcom.calculators import ReferenceEnergies, relax
-
-        references = ReferenceEnergies(self.calculator_name)
-        for candidate in candidates:
-            result = relax(candidate.structure, self.calculator, steps=300)
-            candidate.info["unrelaxed"] = candidate.structure
-            candidate.structure = result.structure
-            candidate.validated_energy_per_atom = references.formation_energy_per_atom(
-                result.structure.composition, result.energy_per_atom)
-        candidates.sort(key=lambda c: c.validated_energy_per_atom)
 
 
 class RandomSearchPredictor(SearchPredictor):
@@ -130,14 +161,18 @@ class RandomSearchPredictor(SearchPredictor):
         return out
 
 
+@dataclass
+class SwarmOptions(SearchOptions):
+    """:class:`SearchOptions` and ``swarm``, the number of particles."""
+
+    swarm: int = 20
+
+
 class ParticleSwarmPredictor(SearchPredictor):
     """GN-OA PSO: a particle swarm (inertia 0.7, cognitive and social weights 1.5) in the search space."""
 
     name = "pso"
-
-    def __init__(self, *args: Any, swarm: int = 20, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.swarm = swarm
+    Options = SwarmOptions
 
     def search(self, space: SymmetricCrystalSpace, budget: int, rng: np.random.Generator,
                ) -> list[tuple[float, Structure]]:
@@ -171,8 +206,6 @@ class BayesianOptimizationPredictor(SearchPredictor):
                ) -> list[tuple[float, Structure]]:
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=int(rng.integers(2**31 - 1))))
         out: list[tuple[float, Structure]] = []
 
         def objective(trial: Any) -> float:
@@ -182,27 +215,43 @@ class BayesianOptimizationPredictor(SearchPredictor):
             out.append((f, structure))
             return f
 
-        study.optimize(objective, n_trials=budget)
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # one log line per trial otherwise
+        try:
+            study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=int(rng.integers(2**31 - 1))))
+            study.optimize(objective, n_trials=budget)
+        finally:
+            optuna.logging.set_verbosity(verbosity)
         return out
+
+
+@dataclass
+class AIRSSOptions(SearchOptions):
+    """:class:`SearchOptions` with ``budget`` counting relaxations (default 8) and ``relax_steps`` (default 150)
+    the optimizer steps of each, in the search and with ``relax=True``."""
+
+    budget: int = 8
+    relax_steps: int = 150
 
 
 class AIRSSPredictor(SearchPredictor):
     """AIRSS-style: random symmetric cells (pyxtal), each relaxed with the calculator; ``budget`` relaxations."""
 
     name = "airss"
-
-    def __init__(self, *args: Any, budget: int = 8, relax_steps: int = 150, **kwargs: Any) -> None:
-        super().__init__(*args, budget=budget, **kwargs)
-        self.relax_steps = relax_steps
+    Options = AIRSSOptions
 
     def search(self, space: SymmetricCrystalSpace, budget: int, rng: np.random.Generator,
                ) -> list[tuple[float, Structure]]:
-        from ase_lcom.calculators import relax
         from ase_lcom.data.prototypes import random_structure
 
         out = []
         for _ in range(budget):
-            result = relax(random_structure(space.cell, rng), self.calculator, fmax=0.05, steps=self.relax_steps,
-                           optimizer="BFGS")
+            cell = random_structure(space.cell, rng)
+            try:
+                result = relax(cell, self.references.calculator, fmax=self.fmax, steps=self.relax_steps,
+                               optimizer="BFGS")
+            except CalculatorError:  # the relaxation counts against the budget; the search moves on
+                out.append((PENALTY, cell))
+                continue
             out.append((result.energy_per_atom, result.structure))
         return out

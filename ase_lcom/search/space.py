@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 from pymatgen.core import Composition, Element, Lattice, Structure
 
-from ase_lcom.errors import FormulaError
+from ase_lcom.structure import FormulaLike, cell_composition
 
 MAX_COMBINATIONS = 64
 """Wyckoff assignments kept per space group (the first ones pyxtal lists; large cells have thousands)."""
@@ -163,8 +163,6 @@ class SymmetricCrystalSpace:
         return min(structure.lattice.abc) > min(self.min_distance.values())
 
     @classmethod
-    def for_formula(cls, formula: str, z: int) -> SymmetricCrystalSpace:
-        cell = Composition(formula).reduced_composition * z
-        if cell.num_atoms < 1:
-            raise FormulaError(f"empty cell for {formula} with z={z}")
-        return cls(cell)
+    def for_formula(cls, formula: FormulaLike, formula_units: int) -> SymmetricCrystalSpace:
+        """The space of cells holding ``formula_units`` formula units of the reduced ``formula``."""
+        return cls(cell_composition(formula, formula_units, max_atoms=None))

@@ -12,18 +12,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from pymatgen.core import Structure
 
 from ase_lcom.models.cdvae import CDVAE, CDVAEConfig
+from ase_lcom.models.checkpoints import CDVAE_KIND, CheckpointError, load_cdvae, save_checkpoint
 from ase_lcom.models.decoder import LatticeHead
 from ase_lcom.structure import CrystalBatch
-from ase_lcom.training.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-
-CHECKPOINT_KIND = "cdvae"
 
 
 @dataclass
@@ -60,17 +57,6 @@ def _mean_losses(model: CDVAE, batches: list[CrystalBatch], device: str, seed: i
     return {key: value / count for key, value in totals.items()}
 
 
-def load_cdvae(path: str | os.PathLike) -> tuple[CDVAE, dict[str, Any]]:
-    """A trained CD-VAE (eval mode) and its checkpoint content (config, history, ...)."""
-    content = load_checkpoint(path, CHECKPOINT_KIND)
-    try:
-        model = CDVAE(CDVAEConfig.from_dict(content["config"]))
-        model.load_state_dict(content["model"])
-    except (KeyError, TypeError, RuntimeError) as exc:
-        raise CheckpointError(f"{path} does not match the CD-VAE architecture: {exc}") from exc
-    return model.eval(), content
-
-
 def train_cdvae(
     train: Sequence[Structure],
     val: Sequence[Structure],
@@ -101,8 +87,9 @@ def train_cdvae(
         model, state = load_cdvae(last)
         tcfg = TrainConfig(**{**state["train_config"], "epochs": tcfg.epochs})
     else:
-        torch.manual_seed(tcfg.seed)
-        model = load_cdvae(init)[0] if init is not None else CDVAE(model_config or CDVAEConfig())
+        with torch.random.fork_rng(devices=[]):  # initial weights follow the seed; the caller's RNG is kept
+            torch.manual_seed(tcfg.seed)
+            model = load_cdvae(init)[0] if init is not None else CDVAE(model_config or CDVAEConfig())
         state = {"epoch": 0, "history": [], "best": float("inf"), "init": None if init is None else str(init)}
     if not train or not val:
         raise CheckpointError("training needs at least one training and one validation structure")
@@ -135,12 +122,13 @@ def train_cdvae(
             optimizer.step()
             train_losses.append(float(losses["total"].detach()))
         val_losses = _mean_losses(model, val_batches, tcfg.device, tcfg.seed)
-        record = {"epoch": epoch + 1, "train_total": float(np.mean(train_losses)), "seconds": time.perf_counter() - start,
-                  "lr": optimizer.param_groups[0]["lr"], **{f"val_{k}": v for k, v in val_losses.items()}}
+        record = {"epoch": epoch + 1, "train_total": float(np.mean(train_losses)),
+                  "seconds": time.perf_counter() - start, "lr": optimizer.param_groups[0]["lr"],
+                  **{f"val_{k}": v for k, v in val_losses.items()}}
         scheduler.step(val_losses["total"])
         state["history"].append(record)
         state["epoch"] = epoch + 1
-        content = {"format": CHECKPOINT_KIND, "config": model.cfg.to_dict(), "train_config": asdict(tcfg),
+        content = {"format": CDVAE_KIND, "config": model.cfg.to_dict(), "train_config": asdict(tcfg),
                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                    "scheduler": scheduler.state_dict(), "epoch": state["epoch"],
                    "history": state["history"], "best": min(state["best"], val_losses["total"]),

@@ -23,16 +23,16 @@ from typing import Any
 import torch
 from pymatgen.core import Composition
 
-from ase_lcom.lcom.model import LCOMModel, SeedBank, composition_tensor
-from ase_lcom.models.surrogate import SurrogateConfig
-from ase_lcom.training.cdvae import load_cdvae
-from ase_lcom.training.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from ase_lcom.training.surrogate import (
-    COMsConfig,
+from ase_lcom.models.bundle import BundledSurrogate, LCOMModel, SeedBank, composition_tensor
+from ase_lcom.models.checkpoints import (
+    CheckpointError,
+    load_cdvae,
+    load_checkpoint,
+    save_checkpoint,
     surrogate_content,
-    surrogate_from_content,
-    train_surrogate,
 )
+from ase_lcom.models.surrogate import SurrogateConfig
+from ase_lcom.training.surrogate import SurrogateTrainConfig, train_surrogate
 
 
 def encode_records(model: LCOMModel, records: list[Any], batch_size: int = 64, progress: bool = True) -> SeedBank:
@@ -69,7 +69,7 @@ def decode_seed_bank(
     from tqdm.auto import tqdm
 
     from ase_lcom.calculators import CalculatorError, ReferenceEnergies, energy_per_atom
-    from ase_lcom.lcom.predictor import symmetrize
+    from ase_lcom.symmetry import symmetrize
 
     done = SeedBank.from_content(load_checkpoint(path, "decoded")) if path.exists() else SeedBank(
         torch.zeros(0, seeds.latents.shape[1]), [], torch.zeros(0, dtype=torch.long), torch.zeros(0))
@@ -102,20 +102,23 @@ def build_lcom_model(
     records: list[Any],
     out: str | os.PathLike,
     work_dir: str | os.PathLike,
-    config: COMsConfig | None = None,
+    config: SurrogateTrainConfig | None = None,
     card: dict[str, Any] | None = None,
     progress: bool = True,
     hidden: int | None = None,
     decoded_calculator: str | None = "chgnet",
     whiten_latents: bool = True,
+    name: str | None = None,
 ) -> LCOMModel:
     """Encode the data, decode and score it (``decoded_calculator``; None skips), train the COMs and SL
     surrogates (same settings but alpha = 0; ``hidden`` units per layer, default :class:`SurrogateConfig`'s;
-    ``whiten_latents`` as in :class:`SurrogateConfig`) on both and save the bundle."""
+    ``whiten_latents`` as in :class:`SurrogateConfig`) on both and save the bundle, named ``name`` (default:
+    the file stem of ``out``)."""
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     cdvae, cdvae_content = load_cdvae(cdvae_checkpoint)
-    model = LCOMModel(cdvae, {}, SeedBank(torch.zeros(0, 1), [], torch.zeros(0), torch.zeros(0)))
+    model = LCOMModel(cdvae, {}, SeedBank(torch.zeros(0, 1), [], torch.zeros(0), torch.zeros(0)),
+                      name=name or Path(out).stem)
     latents_path = work / "latents.pt"
     timings: dict[str, float] = {}
     if latents_path.exists():
@@ -134,22 +137,22 @@ def build_lcom_model(
             timings["decode_seconds"] = time.perf_counter() - start
         training = seeds + decoded
     compositions = composition_tensor([Composition(f) for f in training.formulas])
-    base = config or COMsConfig()
+    base = config or SurrogateTrainConfig()
     contents: dict[str, dict[str, Any]] = {}
-    for name, cfg in (("coms", replace(base, conservative=True)), ("sl", replace(base, conservative=False))):
-        path = work / f"surrogate-{name}.pt"
+    for which, cfg in (("coms", replace(base, conservative=True)), ("sl", replace(base, conservative=False))):
+        path = work / f"surrogate-{which}.pt"
         if path.exists():
-            contents[name] = load_checkpoint(path, "surrogate")
+            contents[which] = load_checkpoint(path, "surrogate")
         else:
             start = time.perf_counter()
             architecture = SurrogateConfig(latent_dim=seeds.latents.shape[1], whiten_latents=whiten_latents,
                                            **({"hidden": hidden} if hidden else {}))
             surrogate, run = train_surrogate(training.latents, compositions, training.energies, cfg, architecture,
-                                             progress=progress, desc=f"train {name} surrogate")
+                                             progress=progress, desc=f"train {which} surrogate")
             run["seconds"] = time.perf_counter() - start
-            contents[name] = surrogate_content(surrogate, run)
-            save_checkpoint(contents[name], path)
-        model.surrogates[name] = surrogate_from_content(contents[name], str(path))
+            contents[which] = surrogate_content(surrogate, run)
+            save_checkpoint(contents[which], path)
+        model.surrogates[which] = BundledSurrogate.from_content(contents[which], str(path))
     history = cdvae_content.get("history", [])
     model.card = {
         **(card or {}),
@@ -167,5 +170,5 @@ def build_lcom_model(
                        for name, part in contents.items()},
         **timings,
     }
-    model.save(out, contents)
+    model.save(out)
     return LCOMModel.load(out)

@@ -2,10 +2,11 @@
 
 Conservative training interleaves two steps per batch:
 
-1. mine adversarial latents ``z+`` by running the prediction-time optimiser (:func:`descend`, the same number
-   of steps and step size) on the current model, starting from the batch's data latents;
-2. minimise ``MSE(E(z), y) + alpha * (mean E(z) - mean E(z+))``: the regulariser pushes the energy of
-   ``z+`` up and that of the data down (energies are standardised, so the gap is in training-set std units).
+1. mine adversarial latents by running the prediction-time optimiser (:func:`descend`, the same number of
+   steps and step size) on the current model, starting from the batch's data latents;
+2. minimise ``MSE(E(data), y) + alpha * (mean E(data) - mean E(adversarial))``: the regulariser pushes the
+   energy of the adversarial latents up and that of the data down (energies are standardised, so the gap is in
+   training-set std units).
 
 ``alpha`` is a Lagrange multiplier, ``alpha = exp(log_alpha)``, updated by gradient descent on
 ``alpha * (tau - gap)``: it grows while the adversarial latents are predicted more than ``tau`` below the data
@@ -21,15 +22,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from ase_lcom.models.checkpoints import CheckpointError
 from ase_lcom.models.surrogate import EnergySurrogate, SurrogateConfig, descend
-from ase_lcom.training.checkpoints import CheckpointError, load_checkpoint
-
-CHECKPOINT_KIND = "surrogate"
 
 
 @dataclass
-class COMsConfig:
-    """Surrogate training settings; ``steps``/``step_lr`` are also the prediction-time optimiser's defaults.
+class SurrogateTrainConfig:
+    """Surrogate training settings, conservative (COMs) or plain supervised (SL, ``conservative=False``).
+
+    ``steps``/``step_lr`` configure the latent search that mines adversarial latents; they are stored with the
+    surrogate and become its prediction-time :class:`~ase_lcom.models.surrogate.LatentSearchSettings`.
 
     Paper (appendix C): 50 epochs, batch 128, Adam lr 3e-5, tau 1.0, 50 steps. We keep the epochs, batch, tau
     and steps, and use lr 3e-4: at 3e-5 the MLP was still far from fitting the data after 50 epochs. The latent
@@ -53,19 +55,19 @@ class COMsConfig:
 
 def coms_losses(
     model: EnergySurrogate,
-    z: torch.Tensor,
+    latents: torch.Tensor,
     composition: torch.Tensor,
     target: torch.Tensor,
-    cfg: COMsConfig,
+    cfg: SurrogateTrainConfig,
     log_alpha: torch.Tensor | None,
 ) -> dict[str, torch.Tensor]:
     """Loss terms for one batch; ``target`` is standardised. ``total`` trains the model, ``alpha_loss`` alpha."""
-    prediction = model.standardized(z, composition)
+    prediction = model.standardized(latents, composition)
     mse = torch.mean((prediction - target) ** 2)
     if not cfg.conservative or log_alpha is None:
-        zero = torch.zeros((), dtype=z.dtype)
+        zero = torch.zeros((), dtype=latents.dtype)
         return {"total": mse, "mse": mse, "gap": zero, "alpha": zero, "alpha_loss": zero}
-    adversarial, _ = descend(model, z, composition, cfg.steps, cfg.step_lr)
+    adversarial, _ = descend(model, latents, composition, cfg.steps, cfg.step_lr)
     gap = prediction.mean() - model.standardized(adversarial, composition).mean()
     alpha = log_alpha.exp()
     return {"total": mse + alpha.detach() * gap, "mse": mse, "gap": gap.detach(), "alpha": alpha.detach(),
@@ -76,7 +78,7 @@ def train_surrogate(
     latents: torch.Tensor,
     compositions: torch.Tensor,
     energies: torch.Tensor,
-    config: COMsConfig | None = None,
+    config: SurrogateTrainConfig | None = None,
     model_config: SurrogateConfig | None = None,
     progress: bool = True,
     desc: str = "train surrogate",
@@ -88,18 +90,19 @@ def train_surrogate(
     """
     from tqdm.auto import tqdm
 
-    cfg = config or COMsConfig()
+    cfg = config or SurrogateTrainConfig()
     if len(latents) < 2:
         raise CheckpointError("surrogate training needs at least two latent vectors")
     architecture = model_config or SurrogateConfig(latent_dim=latents.shape[1])
     if cfg.step_lr is None:
         cfg = replace(cfg, step_lr=0.05 * math.sqrt(latents.shape[1]) if architecture.whiten_latents else 0.05)
-    torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     order = rng.permutation(len(latents))
     n_val = int(round(cfg.val_fraction * len(latents)))
     val, train = order[:n_val], order[n_val:]
-    model = EnergySurrogate(architecture)
+    with torch.random.fork_rng(devices=[]):  # initial weights follow the seed; the caller's RNG is kept
+        torch.manual_seed(cfg.seed)
+        model = EnergySurrogate(architecture)
     model.fit_scaler(energies[train], latents[train])
     target = (energies - model.energy_mean) / model.energy_std
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -131,24 +134,3 @@ def train_surrogate(
         bar.set_postfix(mse=f"{record['mse']:.3f}", gap=f"{record['gap']:.2f}", alpha=f"{record['alpha']:.2f}")
     return model.eval(), {"config": asdict(cfg), "model_config": model.cfg.to_dict(), "history": history,
                           "train_rows": int(len(train)), "val_rows": int(n_val)}
-
-
-def surrogate_content(model: EnergySurrogate, run: dict[str, Any]) -> dict[str, Any]:
-    """What a checkpoint stores for a surrogate (plain values and tensors only)."""
-    return {"format": CHECKPOINT_KIND, **run, "model": model.state_dict()}
-
-
-def surrogate_from_content(content: dict[str, Any], where: str) -> tuple[EnergySurrogate, COMsConfig]:
-    """Rebuild a surrogate and its training settings from :func:`surrogate_content` output."""
-    try:
-        # bundles written before latent whitening existed have no such key and were trained without it
-        model = EnergySurrogate(SurrogateConfig(**{"whiten_latents": False, **content["model_config"]}))
-        model.load_state_dict({k: v.float() for k, v in content["model"].items()})
-        return model.eval(), COMsConfig(**content["config"])
-    except (KeyError, TypeError, RuntimeError) as exc:
-        raise CheckpointError(f"{where} does not hold a valid energy surrogate: {exc}") from exc
-
-
-def load_surrogate(path: str) -> tuple[EnergySurrogate, COMsConfig]:
-    """A surrogate saved with ``save_checkpoint(surrogate_content(...), path)``."""
-    return surrogate_from_content(load_checkpoint(path, CHECKPOINT_KIND), str(path))

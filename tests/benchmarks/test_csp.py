@@ -1,4 +1,7 @@
-"""The CSP benchmark's metric definitions on hand-made cases, and a two-compound mini benchmark."""
+"""The CSP benchmark's metric definitions on hand-made cases, and a two-compound mini benchmark.
+
+The tests on a made-up reference run in the fast tier; those that relax with CHGNet are marked slow.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,29 @@ import pytest
 from ase_lcom.benchmarks import csp
 
 
+def made_up_reference() -> dict:
+    """NaCl references with invented energies: zincblende 5 meV/atom above rocksalt (degenerate), CsCl 50."""
+    energies = {"rocksalt": -3.5, "cscl": -3.45, "zincblende": -3.495, "wurtzite": -3.3}
+    polymorphs = {name: {"structure": structure.as_dict(), "energy_per_atom": energies[name],
+                         "formation_energy_per_atom": energies[name] + 1.5, "num_atoms": len(structure)}
+                  for name, structure in csp.reference_polymorphs("NaCl").items()}
+    return {"calculator": "made-up", "polymorphs": polymorphs, "ground_state": "rocksalt", "experimental": "rocksalt"}
+
+
+def test_score_and_matches_against_a_made_up_reference():
+    reference, polymorphs = made_up_reference(), csp.reference_polymorphs("NaCl")
+    assert set(csp.accepted_structures(reference)) == {"rocksalt", "zincblende"}  # within DEGENERACY_MEV
+    assert csp.matches(polymorphs["zincblende"], reference) == "zincblende"
+    assert csp.matches(polymorphs["cscl"], reference) is None
+    assert csp.matches(polymorphs["zincblende"], reference, "cdvae") == "rocksalt"  # the first accepted, loosely
+    inside, outside = csp.score(reference, "NaCl", -3.12, -1.62), csp.score(reference, "NaCl", -3.08, -1.58)
+    assert inside["criterion"] and not outside["criterion"]
+    assert inside["relative_gap"] == pytest.approx(0.19) and inside["above_gs_mev"] == pytest.approx(380.0)
+    # an element is judged on total energies: -3.5 * 0.81 is within 20% of -3.5, whatever its "formation" energy
+    assert csp.score(reference, "Si", -3.5 * 0.81, 100.0)["criterion"]
+    assert not csp.score(reference, "Si", -3.5 * 0.79, -100.0)["criterion"]
+
+
 @pytest.fixture(scope="module")
 def nacl_reference(tmp_path_factory):
     validator = csp.Validator("chgnet")
@@ -18,6 +44,7 @@ def nacl_reference(tmp_path_factory):
     return validator, refs["NaCl"]
 
 
+@pytest.mark.slow
 def test_references_find_rocksalt_for_nacl(nacl_reference):
     _, ref = nacl_reference
     assert set(ref["polymorphs"]) == {"rocksalt", "cscl", "zincblende", "wurtzite"}
@@ -25,6 +52,7 @@ def test_references_find_rocksalt_for_nacl(nacl_reference):
     assert csp.ground_state_units("NaCl", ref) == 1
 
 
+@pytest.mark.slow
 def test_rocksalt_prediction_succeeds_cscl_and_zincblende_fail_strict(nacl_reference):
     validator, ref = nacl_reference
     polymorphs = csp.reference_polymorphs("NaCl")
@@ -40,6 +68,7 @@ def test_rocksalt_prediction_succeeds_cscl_and_zincblende_fail_strict(nacl_refer
     assert csp.matches(polymorphs["zincblende"], ref, "cdvae") == "rocksalt"
 
 
+@pytest.mark.slow
 def test_energy_criterion_is_relative_to_the_ground_state_formation_energy(nacl_reference):
     _, ref = nacl_reference
     gs = ref["polymorphs"]["rocksalt"]
@@ -53,6 +82,7 @@ def test_energy_criterion_is_relative_to_the_ground_state_formation_energy(nacl_
     assert csp.score(ref, "NaCl", e - 0.1, ef - 0.1)["criterion"]  # below the reference ground state passes
 
 
+@pytest.mark.slow
 def test_mini_benchmark_two_compounds_two_seeds_resumes(tmp_path):
     command = [sys.executable, "-m", "ase_lcom.cli", "benchmark", "csp26", "--compounds", "NaCl,Si",
                "--predictors", "ras", "--budget", "12", "--seeds", "0,1", "--out", str(tmp_path), "-q"]
@@ -76,6 +106,7 @@ def test_mini_benchmark_two_compounds_two_seeds_resumes(tmp_path):
     assert held_out.returncode == 2 and "needs --model" in held_out.stderr
 
 
+@pytest.mark.slow
 def test_dft_check_recomputes_with_gpaw(nacl_reference):
     """A relaxed rocksalt prediction against the rocksalt reference: GPAW must agree it is the ground state."""
     pytest.importorskip("gpaw")

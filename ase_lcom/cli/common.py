@@ -1,0 +1,102 @@
+"""Argument helpers shared by the ``ase-lcom`` command groups: list parsing, calculator and predictor options."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from typing import Any
+
+from ase_lcom.errors import LCOMError
+
+PROG = "ase-lcom"
+EXCLUDE_HELP = "comma-separated formulas to leave out of training, or csp26 (the held-out protocol)"
+
+
+class UsageError(LCOMError, ValueError):
+    """A command-line flag is malformed or does not apply to what the command was asked to do."""
+
+
+def comma_list(text: str | None) -> list[str]:
+    """``"a, b,,c"`` as ``["a", "b", "c"]`` (``None`` or blank: an empty list)."""
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def int_list(text: str, option: str) -> list[int]:
+    """``"0,1,2"`` given to ``option`` as integers, or a one-line error naming the option."""
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise UsageError(f"{option} takes comma-separated integers, e.g. 0,1,2 (got {text!r})") from None
+
+
+def float_list(text: str, option: str) -> tuple[float, ...]:
+    """``"0.8,0.1,0.1"`` given to ``option`` as numbers, or a one-line error naming the option."""
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"{option} takes comma-separated numbers (got {text!r})") from None
+
+
+def calculator_options(pairs: Sequence[str]) -> dict[str, Any]:
+    """Turn ``["ecut=300", "xc=PBE"]`` into ``{"ecut": 300, "xc": "PBE"}`` (values parsed as JSON if they can be)."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"calculator option {pair!r} is not of the form KEY=VALUE")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def add_calculator_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--calculator``, repeatable ``--option KEY=VALUE`` and ``--formation``."""
+    parser.add_argument("--calculator", "-c", default="chgnet", help="chgnet (default), m3gnet, gpaw or emt")
+    parser.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE",
+        help="calculator option, repeatable (e.g. --option ecut=300 --option kpt_density=3)",
+    )
+    parser.add_argument(
+        "--formation", action="store_true",
+        help="also print the formation energy (elemental references computed once per calculator, cached)",
+    )
+
+
+def use_agg_backend() -> None:
+    """Draw figures into files, without a display (called by commands before they plot)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def flag(option: str) -> str:
+    """The command-line flag of an option name: ``rank_by`` -> ``--rank-by``."""
+    return "--" + option.replace("_", "-")
+
+
+def options_from_flags(names: Sequence[str], given: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per predictor name, the options among ``given`` that its options dataclass declares.
+
+    ``given`` maps option names to flag values, ``None`` for a flag the user did not give.
+
+    Raises
+    ------
+    UsageError
+        When a given flag is an option of none of the predictors.
+    PluginError
+        When a predictor is not installed.
+    """
+    from ase_lcom.predictors import predictor_options
+
+    declared = {name: [f.name for f in fields(predictor_options(name))] for name in names}
+    chosen = {name: {k: v for k, v in given.items() if v is not None and k in declared[name]} for name in names}
+    for option, value in given.items():
+        if value is not None and not any(option in taken for taken in chosen.values()):
+            which = " or ".join(repr(name) for name in names)
+            takes = f" (it takes: {', '.join(declared[names[0]]) or 'no options'})" if len(names) == 1 else ""
+            raise UsageError(f"{flag(option)} is not an option of predictor {which}{takes}")
+    return chosen

@@ -1,0 +1,83 @@
+"""``ase-lcom data generate`` and ``ase-lcom data summary``: building and inspecting training datasets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ase_lcom.cli.common import UsageError, comma_list, use_agg_backend
+
+
+def register(sub: Any) -> None:
+    """Add ``data generate`` and ``data summary`` to the top-level subcommands."""
+    data = sub.add_parser("data", help="build and inspect training datasets").add_subparsers(
+        dest="data_command", required=True, metavar="DATA_COMMAND")
+    gen = data.add_parser("generate", help="relax prototype-decorated and random symmetric cells into an ASE db "
+                          "(parallel, resumable: rerun the same command to continue)")
+    gen.add_argument("--out", required=True, help="ASE database file (.db) to create or continue")
+    gen.add_argument("--preset", choices=["default"], help="the shipped default dataset (paper protocol)")
+    gen.add_argument("--compositions", help="comma-separated formulas (instead of, or replacing, the preset's)")
+    gen.add_argument("--exclude-compositions", help="comma-separated formulas to leave out entirely")
+    gen.add_argument("--calculator", "-c", default="chgnet")
+    gen.add_argument("--n-random", type=int, default=6, help="random symmetric cells per composition (default 6)")
+    gen.add_argument("--max-atoms", type=int, default=12, help="atoms per cell at most (default 12)")
+    gen.add_argument("--fmax", type=float, default=0.05)
+    gen.add_argument("--steps", type=int, default=150)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--workers", type=int, default=2)
+    gen.add_argument("--max-tasks", type=int, help="stop after this many new tasks")
+    gen.add_argument("--add", nargs="+", metavar="FILE",
+                     help="also relax structures drawn from these datasets (any readable format; energies recomputed)")
+    gen.add_argument("--add-per-file", type=int, default=200,
+                     help="structures drawn from each --add file (default 200)")
+    gen.add_argument("-q", "--quiet", action="store_true")
+    gen.set_defaults(func=run_generate)
+
+    summary = data.add_parser("summary", help="statistics of a dataset file, optionally with a plot")
+    summary.add_argument("file", help="ASE db, extxyz, CDVAE csv, Matbench or OPTIMADE json")
+    summary.add_argument("--format", help="dataset format when the file name does not tell")
+    summary.add_argument("--plot", help="write a PNG with the distributions")
+    summary.add_argument("--json", help="write the statistics as JSON")
+    summary.set_defaults(func=run_summary)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Generate (or continue generating) a dataset into ``--out``."""
+    from ase_lcom.benchmarks.leakage import default_dataset_run
+    from ase_lcom.data.generator import GenerationSettings, generate, import_tasks
+
+    run: dict[str, Any] = {}
+    if args.preset == "default":
+        run = default_dataset_run(args.calculator, args.out, progress=not args.quiet)
+    if args.compositions:
+        run["compositions"] = comma_list(args.compositions)
+    if not run.get("compositions"):
+        raise UsageError("give --compositions F1,F2,... or --preset default")
+    settings = GenerationSettings(calculator=args.calculator, n_random=args.n_random, max_atoms=args.max_atoms,
+                                  fmax=args.fmax, steps=args.steps, seed=args.seed)
+    imports = import_tasks(args.add, settings, args.add_per_file) if args.add else []
+    report = generate(args.out, settings=settings, workers=args.workers,
+                      exclude_compositions=comma_list(args.exclude_compositions), max_tasks=args.max_tasks,
+                      progress=not args.quiet, imports=imports, **run)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing to do"
+    print(f"{args.out}: {report.planned} tasks planned, {report.already_done} already done; this run: {counts} "
+          f"({report.seconds:.0f} s)")
+    return 0
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    """Print a dataset's statistics (and write them as JSON and a plot when asked)."""
+    from ase_lcom.data.readers import read_records
+    from ase_lcom.data.summary import plot_summary, public, summarize
+
+    summary = summarize(read_records(args.file, format=args.format))
+    text = json.dumps(public(summary), indent=1)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    if args.plot:
+        use_agg_backend()
+        plot_summary(summary, args.plot, title=Path(args.file).name)
+    return 0

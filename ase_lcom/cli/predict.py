@@ -1,0 +1,73 @@
+"""``ase-lcom predict``: the crystal structure of a formula from any installed predictor."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from ase_lcom.cli.common import options_from_flags, use_agg_backend
+
+
+def register(sub: Any) -> None:
+    """Add ``predict`` to the top-level subcommands."""
+    predict = sub.add_parser("predict", help="predict the crystal structure of a formula")
+    predict.add_argument("formula", help="chemical formula, e.g. ZnO, SrTiO3, Mg2SiO4")
+    predict.add_argument("--formula-units", "--z", dest="formula_units", type=int, metavar="N",
+                         help="formula units per cell (default: try several and rank)")
+    predict.add_argument("--n-candidates", "-k", type=int, default=8, help="crystals decoded (default 8)")
+    predict.add_argument("--steps", type=int, help="latent gradient steps (default: the model's)")
+    predict.add_argument("--relax", action="store_true", help="relax candidates with CHGNet and re-rank")
+    predict.add_argument("--rank-by", metavar="CALC",
+                         help="re-rank candidates by this calculator's single-point energy, e.g. chgnet")
+    predict.add_argument("--predictor", "-p", default="lcom", help="lcom (default), sl, cdvae, or any installed")
+    predict.add_argument("--model", help="LCOM model bundle (default: the shipped model)")
+    predict.add_argument("--seed", type=int, default=0)
+    predict.add_argument("-o", "--output", help="output file, any ase.io format (default FORMULA_PREDICTOR.cif)")
+    predict.add_argument("--plot", help="PNG of the surrogate energy along the latent optimisation")
+    predict.set_defaults(func=run_predict)
+
+
+def _energy(value: float | None, width: int) -> str:
+    return f"{value:>{width}.3f}" if value is not None else f"{'-':>{width}}"
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """Predict, print the ranked candidates and write the best one."""
+    from ase_lcom.errors import PluginError
+    from ase_lcom.predictors import load_predictor
+    from ase_lcom.structure import parse_formula, write_structure
+
+    formula = parse_formula(args.formula)
+    given = {"model": args.model, "rank_by": args.rank_by, "steps": args.steps}
+    options = options_from_flags([args.predictor], given)[args.predictor]
+    start = time.perf_counter()
+    predictor = load_predictor(args.predictor, **options)
+    loaded = time.perf_counter()
+    candidates = predictor.predict_candidates(args.formula, formula_units=args.formula_units,
+                                              n_candidates=args.n_candidates, seed=args.seed,
+                                              **({"relax": True} if args.relax else {}))
+    done = time.perf_counter()
+    if not candidates:
+        raise PluginError(f"predictor {args.predictor!r} returned no candidate for {args.formula}")
+    model = candidates[0].info.get("model")
+    print(f"{args.predictor} prediction for {args.formula}{f' with model {model}' if model else ''}: "
+          f"{len(candidates)} candidates (model load {loaded - start:.1f} s, prediction {done - loaded:.1f} s)")
+    header = f"{'rank':>4}  {'formula':<10} {'atoms':>5}  {'space group':<12} {'E_f pred':>9}"
+    validated = "  E_f relaxed" if args.relax else f"  E_f {args.rank_by:>7}" if args.rank_by else ""
+    print(header + validated + "  (eV/atom)")
+    for rank, c in enumerate(candidates, 1):
+        line = (f"{rank:>4}  {c.structure.composition.reduced_formula:<10} {len(c.structure):>5}  "
+                f"{c.info.get('spacegroup', '?'):<12} {_energy(c.energy_per_atom, 9)}")
+        if c.validated_energy_per_atom is not None:
+            line += f"  {_energy(c.validated_energy_per_atom, 11)}"
+        print(line)
+    output = args.output or f"{formula.reduced_formula}_{args.predictor}.cif"
+    write_structure(candidates[0].structure, output)
+    print(f"best candidate written to {output}")
+    if args.plot:
+        from ase_lcom.lcom.plots import plot_traces
+
+        use_agg_backend()
+        print(f"optimisation plot written to {plot_traces(candidates, args.plot, f'{args.predictor}: {args.formula}')}")
+    return 0

@@ -1,0 +1,106 @@
+"""``ase-lcom train cdvae`` and ``ase-lcom train lcom``: training a CD-VAE and an LCOM model bundle."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+from ase_lcom.cli.common import EXCLUDE_HELP, PROG, comma_list, float_list, use_agg_backend
+
+
+def register(sub: Any) -> None:
+    """Add ``train cdvae`` and ``train lcom`` to the top-level subcommands."""
+    train = sub.add_parser("train", help="train models").add_subparsers(dest="model", required=True, metavar="MODEL")
+    cdvae = train.add_parser("cdvae", help="train a CD-VAE on a dataset (rerun with the same --out to resume)")
+    cdvae.add_argument("--data", required=True, help="dataset file (ASE db, extxyz, CDVAE csv, ...)")
+    cdvae.add_argument("--out", required=True, help="checkpoint directory")
+    cdvae.add_argument("--exclude-compositions", help=EXCLUDE_HELP)
+    cdvae.add_argument("--split", default="0.8,0.1,0.1",
+                       help="train,val,test fractions of the compositions (default 0.8,0.1,0.1)")
+    cdvae.add_argument("--init", metavar="CHECKPOINT",
+                       help="fine-tune this CD-VAE: its weights, a fresh optimizer at --lr, validation on the "
+                       "compositions it was validated on (its split.json), every other composition trains "
+                       "(--split is ignored)")
+    cdvae.add_argument("--epochs", type=int, default=100)
+    cdvae.add_argument("--batch-size", type=int, default=64)
+    cdvae.add_argument("--lr", type=float, default=1e-3)
+    cdvae.add_argument("--beta", type=float, default=0.01, help="KL weight")
+    cdvae.add_argument("--hidden", type=int, default=128)
+    cdvae.add_argument("--latent-dim", type=int, default=256)
+    cdvae.add_argument("--seed", type=int, default=0)
+    cdvae.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    cdvae.add_argument("-q", "--quiet", action="store_true")
+    cdvae.set_defaults(func=run_cdvae)
+
+    lcom = train.add_parser("lcom", help="encode a dataset with a trained CD-VAE and train the COMs and SL "
+                            "surrogates into an LCOM model bundle (resumable through --work-dir)")
+    lcom.add_argument("--cdvae", required=True, help="CD-VAE checkpoint (best.pt of `ase-lcom train cdvae`)")
+    lcom.add_argument("--data", required=True, help="dataset with formation energies (ASE db, extxyz, ...)")
+    lcom.add_argument("--out", required=True, help="bundle file to write (.pt)")
+    lcom.add_argument("--name", help="the model's name and version, recorded in the bundle and reported with every "
+                      "prediction, e.g. mymodel-v1 (default: the file name of --out without .pt)")
+    lcom.add_argument("--exclude-compositions", help=EXCLUDE_HELP)
+    lcom.add_argument("--work-dir", help="intermediate files (default: OUT with suffix .work)")
+    lcom.add_argument("--hidden", type=int, help="surrogate hidden units per layer (default 512; paper 2048)")
+    lcom.add_argument("--decoded-calculator", default="chgnet",
+                      help="score decoded data crystals with this calculator and train the surrogates on them too "
+                           "(default chgnet; 'none' trains on the data only)")
+    lcom.add_argument("--epochs", type=int)
+    lcom.add_argument("--batch-size", type=int)
+    lcom.add_argument("--lr", type=float)
+    lcom.add_argument("--tau", type=float, help="overestimation limit of the conservative term (default 1.0)")
+    lcom.add_argument("--steps", type=int, help="latent gradient steps, adversarial and at prediction (default 50)")
+    lcom.add_argument("--step-lr", type=float, help="latent step size (default: 0.05 * sqrt(latent_dim) in "
+                      "whitened units, the COMs reference's, 0.8 for 256; 0.05 with --no-whiten-latents)")
+    lcom.add_argument("--no-whiten-latents", dest="whiten_latents", action="store_false",
+                      help="train the surrogates on raw latents and step in raw latent units (models before v4)")
+    lcom.add_argument("--seed", type=int)
+    lcom.add_argument("-q", "--quiet", action="store_true")
+    lcom.set_defaults(func=run_lcom)
+
+
+def run_cdvae(args: argparse.Namespace) -> int:
+    """Train (or resume training) a CD-VAE into ``--out``, its split by composition recorded beside it."""
+    from ase_lcom.data.selection import training_records
+    from ase_lcom.models.cdvae import CDVAEConfig
+    from ase_lcom.training.cdvae import TrainConfig, train_cdvae
+    from ase_lcom.training.splits import training_splits, write_split
+
+    fractions = float_list(args.split, "--split")
+    records = training_records(args.data, comma_list(args.exclude_compositions))
+    splits = training_splits(records, fractions, seed=args.seed, init=args.init)
+    split_file = write_split(splits, args.out)
+    base = CDVAEConfig(beta=args.beta)
+    sizes = {"hidden": args.hidden, "latent_dim": args.latent_dim}
+    config = replace(base, encoder=replace(base.encoder, **sizes), decoder=replace(base.decoder, **sizes))
+    best = train_cdvae([r.structure for r in splits["train"]], [r.structure for r in splits["val"]], args.out, config,
+                       TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                                   device=args.device), progress=not args.quiet, init=args.init)
+    print(f"best checkpoint: {best} (train {len(splits['train'])}, val {len(splits['val'])}, "
+          f"test {len(splits['test'])} structures; split by composition in {split_file})")
+    return 0
+
+
+def run_lcom(args: argparse.Namespace) -> int:
+    """Build an LCOM model bundle at ``--out`` and plot its training curves beside it."""
+    from ase_lcom.data.selection import training_records
+    from ase_lcom.lcom.card import plot_training
+    from ase_lcom.training.lcom import build_lcom_model
+    from ase_lcom.training.surrogate import SurrogateTrainConfig
+
+    given = {f.name: getattr(args, f.name, None) for f in fields(SurrogateTrainConfig)}
+    options = {name: value for name, value in given.items() if value is not None}
+    records = training_records(args.data, comma_list(args.exclude_compositions))
+    work = Path(args.work_dir or Path(args.out).with_suffix(".work"))
+    card = {"data": str(args.data), "cdvae_checkpoint": str(args.cdvae),
+            "command": getattr(args, "command_line", PROG)}
+    model = build_lcom_model(args.cdvae, records, args.out, work, SurrogateTrainConfig(**options), card,
+                             progress=not args.quiet, hidden=args.hidden, whiten_latents=args.whiten_latents,
+                             decoded_calculator=None if args.decoded_calculator == "none" else args.decoded_calculator,
+                             name=args.name)
+    print(model.describe())
+    use_agg_backend()
+    print(f"training curves written to {plot_training(model, Path(args.out).with_suffix('.png'))}")
+    return 0

@@ -1,0 +1,49 @@
+"""Choosing compositions and records: the ``csp26`` keyword, held-out training data, benchmark subsets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+from ase_lcom.data.compositions import CSP26
+from ase_lcom.data.records import CrystalRecord, DataError
+
+CSP26_KEYWORD = "csp26"
+"""Stands for the 26 CSP benchmark compounds in a list of formulas (any case)."""
+
+
+def expand_compositions(items: Iterable[str]) -> list[str]:
+    """The formulas of ``items`` with :data:`CSP26_KEYWORD` replaced by the 26 benchmark compounds (blank items
+    are skipped)."""
+    formulas: list[str] = []
+    for item in (item.strip() for item in items):
+        if item.lower() == CSP26_KEYWORD:
+            formulas += CSP26
+        elif item:
+            formulas.append(item)
+    return formulas
+
+
+def training_records(path: str | os.PathLike, exclude: Iterable[str] = (), format: str | None = None,
+                     ) -> list[CrystalRecord]:
+    """The records of a dataset file without those of the ``exclude`` compositions (formulas, or ``csp26`` for
+    the 26 benchmark compounds: the held-out protocol)."""
+    from ase_lcom.data.readers import read_records
+    from ase_lcom.data.splits import exclude_compositions
+
+    return list(exclude_compositions(read_records(path, format=format), expand_compositions(exclude)))
+
+
+def benchmark_compounds(formulas: Sequence[str] | None = None) -> list[str]:
+    """``formulas`` checked to be benchmark compounds (all 26 when ``None`` or empty).
+
+    Raises
+    ------
+    DataError
+        Naming the formulas that are not among the 26.
+    """
+    chosen = [f.strip() for f in formulas or () if f.strip()] or list(CSP26)
+    unknown = [f for f in chosen if f not in CSP26]
+    if unknown:
+        raise DataError(f"not a benchmark compound: {', '.join(unknown)} (choose from {' '.join(CSP26)})")
+    return chosen
