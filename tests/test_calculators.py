@@ -178,3 +178,19 @@ def test_chgnet_calculator_quiet_without_a_global_warning_filter(nacl, recwarn):
     assert np.isfinite(energy_per_atom(nacl, calculator))
     assert warnings.filters == before
     assert not [w for w in recwarn if "requires_grad" in str(w.message)]
+
+
+def test_shipped_chgnet_references_cost_no_relaxation(tmp_path, monkeypatch):
+    """The first formation energy for an element not used before reads the shipped references: no first-use
+    relaxation; a different setting (another cache key) does not reuse them."""
+    from ase_lcom.calculators import ReferenceEnergies
+
+    def refuse(self, symbol):
+        raise AssertionError(f"relaxed the elemental phases of {symbol}")
+
+    monkeypatch.setattr(ReferenceEnergies, "compute", refuse)
+    references = ReferenceEnergies("chgnet", cache_dir=tmp_path)
+    assert references["U"] < references["Zn"] < 0 and references.entry("O")["phase"] == "dimer"
+    other = ReferenceEnergies("chgnet", cache_dir=tmp_path, fmax=0.03)
+    with pytest.raises(AssertionError, match="relaxed the elemental phases of Zn"):
+        other["Zn"]

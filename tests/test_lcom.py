@@ -119,7 +119,7 @@ def test_bundle_round_trip_and_errors(tiny_bundle, tmp_path):
 
 @pytest.mark.parametrize("cls", [LCOMPredictor, SLPredictor, CDVAEPredictor])
 def test_predictors_return_ranked_candidates_of_the_formula(tiny_bundle, cls):
-    predictor = cls(tiny_bundle, n_candidates=3, num_levels=4, steps_per_level=1)
+    predictor = cls(tiny_bundle, n_candidates=3, num_levels=4, steps_per_level=1, polish=None)
     candidates = predictor.predict_candidates("SrTiO3", seed=1)
     assert len(candidates) == 3
     assert all(c.structure.composition.reduced_formula == "SrTiO3" for c in candidates)
@@ -137,18 +137,18 @@ def test_predictors_return_ranked_candidates_of_the_formula(tiny_bundle, cls):
 
 def test_seeds_include_decorated_prototypes_of_the_cell_size(tiny_bundle):
     predictor = LCOMPredictor(tiny_bundle)
-    _, cells, labels = predictor.seeds("NaCl", 1, 4, np.random.default_rng(0))
+    _, cells, labels, _ = predictor.seeds("NaCl", 1, 4, np.random.default_rng(0))
     assert {"prototype:rocksalt", "prototype:cscl", "prototype:zincblende"} <= set(labels)
     assert all(cell.num_atoms == 2 for cell in cells)
-    _, cells, labels = predictor.seeds("NaCl", 2, 4, np.random.default_rng(0))
+    _, cells, labels, _ = predictor.seeds("NaCl", 2, 4, np.random.default_rng(0))
     assert "prototype:wurtzite" in labels and "prototype:rocksalt" not in labels  # rocksalt has 2 or 8 atoms
-    _, _, labels = LCOMPredictor(tiny_bundle, prototypes=False).seeds("NaCl", 1, 4, np.random.default_rng(0))
+    _, _, labels, _ = LCOMPredictor(tiny_bundle, prototypes=False).seeds("NaCl", 1, 4, np.random.default_rng(0))
     assert labels == ["random"] * 4
 
 
 def test_predict_unseen_composition_with_z_uses_random_seeds(tiny_bundle):
     candidates = LCOMPredictor(tiny_bundle, n_candidates=2, num_levels=4, steps_per_level=1,
-                               prototypes=False).predict_candidates("NaCl", formula_units=2)
+                               prototypes=False, polish=None).predict_candidates("NaCl", formula_units=2)
     assert all(c.info["seed"] == "random" for c in candidates)
     assert all(c.structure.composition.reduced_formula == "NaCl" for c in candidates)
     assert all(c.info["num_atoms"] == 4 for c in candidates)
@@ -271,7 +271,7 @@ def test_transmuter_pipeline_predicts_the_substituted_compound(tiny_bundle, nacl
         [nacl], [SubstitutionTransformation({"Na": "K"}), LCOMTransformation(model=tiny_bundle, n_candidates=2)])
     final = transmuter.transformed_structures[0].final_structure
     assert final.composition.reduced_formula == "KCl"
-    ranked = LCOMTransformation(model=tiny_bundle, n_candidates=3).apply_transformation(nacl, return_ranked_list=2)
+    ranked = LCOMTransformation(model=tiny_bundle, n_candidates=3, polish=None).apply_transformation(nacl, return_ranked_list=2)
     assert len(ranked) == 2 and ranked[0]["energy_per_atom"] <= ranked[1]["energy_per_atom"]
     restored = LCOMTransformation.from_dict(LCOMTransformation(model=tiny_bundle).as_dict())
     assert restored.options["model"] == str(tiny_bundle)
@@ -285,7 +285,7 @@ def test_entry_point_predictors_load(tiny_bundle):
 def test_cli_predict_writes_structure_and_plot(tiny_bundle, tmp_path):
     out, plot = tmp_path / "pred.extxyz", tmp_path / "trace.png"
     done = subprocess.run([sys.executable, "-m", "ase_lcom.cli", "predict", "SrTiO3", "--model", str(tiny_bundle),
-                           "-k", "2", "-o", str(out), "--plot", str(plot)], capture_output=True, text=True)
+                           "-k", "2", "--pure", "-o", str(out), "--plot", str(plot)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "space group" in done.stdout and Composition(read(out).get_chemical_formula()).reduced_formula == "SrTiO3"
     assert plot.stat().st_size > 1000
@@ -308,7 +308,7 @@ def test_default_model_loads_offline_and_predicts_zno(monkeypatch):
     model = LCOMModel.load(path)
     assert set(model.surrogates) == {"coms", "sl"} and "ZnO" in model.seeds.formulas
     assert model.card["structures"] == len(model.seeds.formulas) > 1000
-    candidates = LCOMPredictor(model, n_candidates=4).predict_candidates("ZnO", seed=0)
+    candidates = LCOMPredictor(model, n_candidates=4, polish=None).predict_candidates("ZnO", seed=0)
     assert all(c.structure.composition.reduced_formula == "ZnO" for c in candidates)
     assert candidates[0].info["spacegroup"] and np.isfinite(candidates[0].energy_per_atom)
     assert candidates[0].info["trace"][-1] <= candidates[0].info["trace"][0] + 1e-6

@@ -98,7 +98,8 @@ def seed_improvements(
                                   for key in (name, f"{name}_predicted_drop", f"{name}_distance")}}
         for run in runs:
             if predictor is not None:
-                latents, cells, labels = predictor.seeds(formula, units[formula], n_seeds, np.random.default_rng(run))
+                latents, cells, labels, _ = predictor.seeds(formula, units[formula], n_seeds,
+                                                            np.random.default_rng(run))
                 latents, cells, labels = latents[:n_seeds], cells[:n_seeds], labels[:n_seeds]
             else:
                 relaxed = relaxed_seeds(formula, run)

@@ -1,4 +1,5 @@
-"""``ase-lcom benchmark csp26`` and ``ase-lcom benchmark improvement``: the LCOM paper's benchmarks."""
+"""``ase-lcom benchmark csp26``, ``benchmark improvement`` (the LCOM paper's benchmarks) and ``benchmark dismai``
+(generated disordered structures against their training set)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ase_lcom.cli.common import UsageError, comma_list, int_list, options_from_f
 
 
 def register(sub: Any) -> None:
-    """Add ``benchmark csp26`` and ``benchmark improvement`` to the top-level subcommands."""
+    """Add ``benchmark csp26``, ``benchmark improvement`` and ``benchmark dismai`` to the top-level subcommands."""
     bench = sub.add_parser("benchmark", help="benchmarks").add_subparsers(dest="benchmark", required=True,
                                                                          metavar="BENCHMARK")
     csp26 = bench.add_parser("csp26", help="the LCOM paper's 26-compound CSP benchmark (resumable: rerun to continue)")
@@ -24,6 +25,9 @@ def register(sub: Any) -> None:
     csp26.add_argument("--model", help="LCOM bundle for lcom/sl/cdvae (default: the shipped model)")
     csp26.add_argument("--rank-by", metavar="CALC", help="lcom/sl/cdvae rank their candidates by this calculator's "
                        "single-point energies (rows labelled e.g. lcom+chgnet)")
+    csp26.add_argument("--polish", metavar="CALC", help="lcom/sl/cdvae: calculator that scores and polishes "
+                       "their candidates (default chgnet); 'none' for the pure LCOM method (rows labelled e.g. "
+                       "lcom+pure)")
     csp26.add_argument("--budget", type=int, help="energy evaluations for ras/pso/bo (default 300; GN-OA: 5000)")
     csp26.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
     csp26.add_argument("--no-relax", action="store_true", help="skip relaxing predictions")
@@ -55,6 +59,33 @@ def register(sub: Any) -> None:
     gain.add_argument("-q", "--quiet", action="store_true")
     gain.set_defaults(func=run_improvement)
 
+    dismai = bench.add_parser("dismai", help="Dismai-Bench: score generated structures against a dataset (Table 3 "
+                              "for alloys, Table 2 for a-Si; resumable: rerun with the same --out to continue)")
+    dismai.add_argument("--dataset", required=True, help="a Dismai dataset name (under --root) or a dataset file")
+    dismai.add_argument("--root", default="datasets/dismai",
+                        help="folder of the named datasets (default datasets/dismai)")
+    what = dismai.add_mutually_exclusive_group(required=True)
+    what.add_argument("--generator", metavar="NAME",
+                      help="generator to sample (cryingan, diffusion, cdvae); needs --model")
+    what.add_argument("--structures", metavar="FILE", help="generated structures (extxyz or any ASE-readable file)")
+    dismai.add_argument("--model", metavar="FILE", help="the generator's checkpoint or training directory")
+    dismai.add_argument("--out", required=True, help="folder for features, report.md, report.json and plots")
+    dismai.add_argument("--n", type=int, help="structures to sample (default 1000) or to take from --structures "
+                        "(default all)")
+    dismai.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    dismai.add_argument("--device", default="cpu", help="where the generator samples: cpu (default) or cuda")
+    dismai.add_argument("--align", choices=["fixed", "translate", "rotate"],
+                        help="alloys: how the reference lattice is placed on generated structures (default: fixed "
+                        "for cryingan, rotate for cdvae, translate otherwise)")
+    dismai.add_argument("--relax", choices=["sw", "none"], default="sw",
+                        help="a-Si: fixed-cell Stillinger-Weber relaxation as part of the failure check (default "
+                        "sw; none: close-contact check only)")
+    dismai.add_argument("--motif-limit", type=int, metavar="N",
+                        help="a-Si: motif fingerprints (about 2 s per structure) for the first N structures only")
+    dismai.add_argument("--workers", type=int, default=1, help="processes for the per-structure features (default 1)")
+    dismai.add_argument("-q", "--quiet", action="store_true")
+    dismai.set_defaults(func=run_dismai)
+
 
 def run_csp26(args: argparse.Namespace) -> int:
     """Run (or continue) the CSP benchmark into ``--out`` and print its report."""
@@ -68,10 +99,11 @@ def run_csp26(args: argparse.Namespace) -> int:
         raise UsageError("--protocol held-out needs --model: a bundle trained without the 26 compounds "
                          "(BENCHMARKS.md)")
     names = comma_list(args.predictors)
-    given = {"model": args.model, "rank_by": args.rank_by, "budget": args.budget}
+    given = {"model": args.model, "rank_by": args.rank_by, "budget": args.budget, "polish": args.polish}
     factories = {}
     for name, options in options_from_flags(names, given).items():
-        label = f"{name}+{options['rank_by']}" if "rank_by" in options else name
+        label = name + ("+pure" if str(options.get("polish", "")).lower() == "none" else "")
+        label += f"+{options['rank_by']}" if "rank_by" in options else ""
         factories[label] = partial(load_predictor, name, **options)
     out = Path(args.out)
     rows = csp.run_csp_benchmark(factories, out, formulas, args.calculator, relax=not args.no_relax, seeds=seeds,
@@ -114,4 +146,29 @@ def run_improvement(args: argparse.Namespace) -> int:
               f"compounds and {100 * s['seeds_improved']:.0f}% of seeds improved; median drop "
               f"{s['median_realised_drop']:+.3f} eV/atom realised, {s['median_predicted_drop']:+.3f} predicted")
     print(f"written: {Path(args.out) / 'improvement.json'}, {Path(args.out) / 'improvement.png'}")
+    return 0
+
+
+def run_dismai(args: argparse.Namespace) -> int:
+    """Score a generated set against a Dismai-Bench dataset into ``--out`` and print the report."""
+    from ase_lcom.benchmarks.dismai import GeneratedSource, run_dismai_benchmark
+    from ase_lcom.data.dismai import DATASET_NAMES, dataset_path, load_dataset
+    from ase_lcom.execution import executor_for
+
+    if args.generator and not args.model:
+        raise UsageError("--generator needs --model: the generator's checkpoint or training directory")
+    if args.model and not args.generator:
+        raise UsageError("--model goes with --generator NAME (for a file of structures use --structures)")
+    dataset = load_dataset(args.dataset, args.root)
+    dataset_file = str(dataset_path(args.dataset, args.root) if args.dataset in DATASET_NAMES else args.dataset)
+    source = GeneratedSource(generator=args.generator, checkpoint=args.model, structures=args.structures, n=args.n,
+                             seed=args.seed, device=args.device)
+    use_agg_backend()
+    with executor_for(args.workers) as executor:
+        run_dismai_benchmark(dataset, source, args.out, align=args.align, relax=args.relax,
+                             motif_limit=args.motif_limit, executor=executor, progress=not args.quiet,
+                             dataset_file=dataset_file)
+    out = Path(args.out)
+    print((out / "report.md").read_text(), end="")
+    print(f"written: {out / 'report.md'}, {out / 'report.json'}, {out / 'generated.jsonl'}")
     return 0

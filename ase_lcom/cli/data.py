@@ -1,4 +1,4 @@
-"""``ase-lcom data generate`` and ``ase-lcom data summary``: building and inspecting training datasets."""
+"""``ase-lcom data generate``, ``data dismai`` and ``data summary``: building and inspecting training datasets."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ase_lcom.cli.common import UsageError, comma_list, use_agg_backend
 
 
 def register(sub: Any) -> None:
-    """Add ``data generate`` and ``data summary`` to the top-level subcommands."""
+    """Add ``data generate``, ``data dismai`` and ``data summary`` to the top-level subcommands."""
     data = sub.add_parser("data", help="build and inspect training datasets").add_subparsers(
         dest="data_command", required=True, metavar="DATA_COMMAND")
     gen = data.add_parser("generate", help="relax prototype-decorated and random symmetric cells into an ASE db "
@@ -34,6 +34,19 @@ def register(sub: Any) -> None:
                      help="structures drawn from each --add file (default 200)")
     gen.add_argument("-q", "--quiet", action="store_true")
     gen.set_defaults(func=run_generate)
+
+    dismai = data.add_parser("dismai", help="generate a Dismai-Bench dataset with its data card (alloys by swap "
+                             "Monte Carlo, a-Si by melt-quench; resumable: rerun the same command to continue)")
+    dismai.add_argument("name", metavar="NAME", help="alloy-300K-wide, alloy-300K-narrow, alloy-1500K-wide, "
+                        "alloy-1500K-narrow or a-Si")
+    dismai.add_argument("--out", required=True,
+                        help="root folder: the set goes to OUT/NAME/, checkpoints to OUT/_work/")
+    dismai.add_argument("--seed", type=int, default=0)
+    dismai.add_argument("--n-passes", type=int, help="alloys: Monte Carlo passes per chain (default 50000)")
+    dismai.add_argument("--n-structures", type=int, help="structures in the set (alloys 1500, a-Si 200)")
+    dismai.add_argument("--workers", type=int, default=1, help="a-Si: melt-quenches run in parallel (default 1)")
+    dismai.add_argument("-q", "--quiet", action="store_true")
+    dismai.set_defaults(func=run_dismai)
 
     summary = data.add_parser("summary", help="statistics of a dataset file, optionally with a plot")
     summary.add_argument("file", help="ASE db, extxyz, CDVAE csv, Matbench or OPTIMADE json")
@@ -64,6 +77,16 @@ def run_generate(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing to do"
     print(f"{args.out}: {report.planned} tasks planned, {report.already_done} already done; this run: {counts} "
           f"({report.seconds:.0f} s)")
+    return 0
+
+
+def run_dismai(args: argparse.Namespace) -> int:
+    """Generate (or finish generating) a named Dismai-Bench dataset under ``--out``."""
+    from ase_lcom.data.dismai import generate_dataset
+
+    path = generate_dataset(args.name, args.out, progress=not args.quiet, seed=args.seed, n_passes=args.n_passes,
+                            n_structures=args.n_structures, workers=args.workers)
+    print(f"{args.name}: {path} (data card {path.parent / 'DATACARD.md'})")
     return 0
 
 

@@ -20,6 +20,12 @@ def register(sub: Any) -> None:
     predict.add_argument("--relax", action="store_true", help="relax candidates with CHGNet and re-rank")
     predict.add_argument("--rank-by", metavar="CALC",
                          help="re-rank candidates by this calculator's single-point energy, e.g. chgnet")
+    predict.add_argument("--polish", metavar="CALC",
+                         help="calculator that scores decoded and seed crystals and polishes the best with a short "
+                         "symmetry-kept relaxation (the latent predictors' default: chgnet); 'none' for the pure "
+                         "LCOM method: surrogate ranking, no calculator")
+    predict.add_argument("--pure", action="store_const", const="none", dest="polish",
+                         help="the LCOM paper's pure method (same as --polish none)")
     predict.add_argument("--predictor", "-p", default="lcom", help="lcom (default), sl, cdvae, or any installed")
     predict.add_argument("--model", help="LCOM model bundle (default: the shipped model)")
     predict.add_argument("--seed", type=int, default=0)
@@ -39,7 +45,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from ase_lcom.structure import parse_formula, write_structure
 
     formula = parse_formula(args.formula)
-    given = {"model": args.model, "rank_by": args.rank_by, "steps": args.steps}
+    given = {"model": args.model, "rank_by": args.rank_by, "steps": args.steps, "polish": args.polish}
     options = options_from_flags([args.predictor], given)[args.predictor]
     start = time.perf_counter()
     predictor = load_predictor(args.predictor, **options)
@@ -54,14 +60,20 @@ def run_predict(args: argparse.Namespace) -> int:
     print(f"{args.predictor} prediction for {args.formula}{f' with model {model}' if model else ''}: "
           f"{len(candidates)} candidates (model load {loaded - start:.1f} s, prediction {done - loaded:.1f} s)")
     header = f"{'rank':>4}  {'formula':<10} {'atoms':>5}  {'space group':<12} {'E_f pred':>9}"
-    validated = "  E_f relaxed" if args.relax else f"  E_f {args.rank_by:>7}" if args.rank_by else ""
-    print(header + validated + "  (eV/atom)")
+    polished = any(c.info.get("polished") for c in candidates)
+    validated = ("  E_f relaxed" if args.relax else f"  E_f {args.rank_by:>7}" if args.rank_by
+                 else f"  E_f {candidates[0].info.get('ranked_by', ''):>7}" if polished else "")
+    print(header + validated + "  (eV/atom)" + ("; * polished by a short relaxation" if polished else ""))
     for rank, c in enumerate(candidates, 1):
         line = (f"{rank:>4}  {c.structure.composition.reduced_formula:<10} {len(c.structure):>5}  "
                 f"{c.info.get('spacegroup', '?'):<12} {_energy(c.energy_per_atom, 9)}")
-        if c.validated_energy_per_atom is not None:
-            line += f"  {_energy(c.validated_energy_per_atom, 11)}"
+        if validated:
+            line += f"  {_energy(c.validated_energy_per_atom, 11)}{' *' if c.info.get('polished') else ''}"
+        if c.info.get("error"):
+            line += f"  ({c.info['error']})"
         print(line)
+    if candidates[0].info.get("spacegroup_number") == 1:
+        print("note: the best candidate has no symmetry (P1 at spglib's tolerance)")
     output = args.output or f"{formula.reduced_formula}_{args.predictor}.cif"
     write_structure(candidates[0].structure, output)
     print(f"best candidate written to {output}")

@@ -1,4 +1,5 @@
-"""``ase-lcom train cdvae`` and ``ase-lcom train lcom``: training a CD-VAE and an LCOM model bundle."""
+"""``ase-lcom train cdvae``, ``train lcom`` and ``train generator``: a CD-VAE, an LCOM model bundle and the
+fixed-lattice generators of Dismai-Bench."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ase_lcom.cli.common import EXCLUDE_HELP, PROG, comma_list, float_list, use_
 
 
 def register(sub: Any) -> None:
-    """Add ``train cdvae`` and ``train lcom`` to the top-level subcommands."""
+    """Add ``train cdvae``, ``train lcom`` and ``train generator`` to the top-level subcommands."""
     train = sub.add_parser("train", help="train models").add_subparsers(dest="model", required=True, metavar="MODEL")
     cdvae = train.add_parser("cdvae", help="train a CD-VAE on a dataset (rerun with the same --out to resume)")
     cdvae.add_argument("--data", required=True, help="dataset file (ASE db, extxyz, CDVAE csv, ...)")
@@ -60,6 +61,22 @@ def register(sub: Any) -> None:
     lcom.add_argument("-q", "--quiet", action="store_true")
     lcom.set_defaults(func=run_lcom)
 
+    gen = train.add_parser("generator", help="train a fixed-lattice generator on a Dismai-Bench dataset (rerun with "
+                           "the same --out to resume from OUT/last.pt)")
+    gen.add_argument("--kind", required=True, help="cryingan, diffusion or cdvae")
+    gen.add_argument("--dataset", required=True, help="a Dismai dataset name (under --root) or a file of structures "
+                     "of one composition and lattice (extxyz, ASE db)")
+    gen.add_argument("--root", default="datasets/dismai", help="folder of the named datasets (default datasets/dismai)")
+    gen.add_argument("--out", required=True, help="training directory (last.pt, generator.pt, history.json, "
+                     "loss_curves.png)")
+    gen.add_argument("--epochs", type=int, help="epochs (default: the generator's published number)")
+    gen.add_argument("--max-seconds", type=float, default=7200.0,
+                     help="stop once training has taken this long, summed over resumed runs (default 7200)")
+    gen.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("-q", "--quiet", action="store_true")
+    gen.set_defaults(func=run_generator)
+
 
 def run_cdvae(args: argparse.Namespace) -> int:
     """Train (or resume training) a CD-VAE into ``--out``, its split by composition recorded beside it."""
@@ -103,4 +120,24 @@ def run_lcom(args: argparse.Namespace) -> int:
     print(model.describe())
     use_agg_backend()
     print(f"training curves written to {plot_training(model, Path(args.out).with_suffix('.png'))}")
+    return 0
+
+
+def run_generator(args: argparse.Namespace) -> int:
+    """Train (or resume training) a fixed-lattice generator into ``--out`` and plot its loss curves."""
+    from ase_lcom.benchmarks.dismai import generator_for_dataset
+    from ase_lcom.data.dismai import load_dataset
+    from ase_lcom.training.generator_loop import plot_loss_curves
+
+    dataset = load_dataset(args.dataset, args.root)
+    generator = generator_for_dataset(args.kind, dataset, epochs=args.epochs, max_seconds=args.max_seconds,
+                                      device=args.device, seed=args.seed)
+    out = Path(args.out)
+    history = generator.fit(dataset, out, progress=not args.quiet)
+    use_agg_backend()
+    plot = out / "loss_curves.png"
+    plot_loss_curves(history, path=plot)
+    hours = sum(r["seconds"] for r in history) / 3600
+    print(f"{args.kind} on {dataset.name}: {len(history)} epochs, {hours:.2f} h of training in all")
+    print(f"checkpoint: {out / 'generator.pt'} (resume from {out / 'last.pt'}); loss curves: {plot}")
     return 0

@@ -15,6 +15,7 @@ import numpy as np
 from ase.data import atomic_numbers, covalent_radii
 from pymatgen.core import Composition, Element, Lattice, Structure
 
+from ase_lcom.data.prototypes_multinary import decorations as _multinary_decorations
 from ase_lcom.errors import FormulaError
 
 
@@ -109,7 +110,10 @@ def decorate(composition: Composition | str) -> list[tuple[str, Structure]]:
 
     Every assignment of elements to sites that fits the stoichiometry is tried and symmetry-equivalent
     results are dropped: AB tries both orders (they differ for NiAs), A2B compounds get the anti-types of the
-    AB2 prototypes (anti-fluorite, anti-CdI2, ...), ABX3 tries both cation orders.
+    AB2 prototypes (anti-fluorite, anti-CdI2, ...), ABX3 tries both cation orders. The ternary, quaternary
+    and intermetallic types of :mod:`ase_lcom.data.prototypes_multinary` follow (perovskite tilt variants,
+    spinels, Heuslers, ThCr2Si2, Laves phases, L1_2, A15, ...), named ``<type>`` or, where several assignments
+    of elements to sites fit, ``<type>-<elements in site-label order>`` (e.g. ``half_heusler-TiSnNi``).
     """
     reduced = Composition(composition).reduced_composition
     elements = [el.symbol for el in reduced]
@@ -131,7 +135,7 @@ def decorate(composition: Composition | str) -> list[tuple[str, Structure]]:
                 )
                 name = ("anti-" if anti else "") + proto.name + ("-swapped" if same_type else "")
                 results.append((name, structure))
-    return results
+    return results + _multinary_decorations(elements, counts)
 
 
 def random_structure(composition: Composition | str, rng: np.random.Generator, max_tries: int = 50) -> Structure:

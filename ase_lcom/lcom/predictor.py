@@ -21,17 +21,23 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from ase.calculators.calculator import BaseCalculator
-from pymatgen.core import Composition
+from pymatgen.core import Composition, Structure
 
 from ase_lcom.models.bundle import LCOMModel, cached_model, composition_tensor
 from ase_lcom.models.surrogate import descend
 from ase_lcom.predictors import Candidate, StructurePredictor, check_call_options
-from ase_lcom.predictors.ranking import ReferenceCache, relax_and_rerank, score_single_points, sort_by_energy
+from ase_lcom.predictors.ranking import (
+    ReferenceCache,
+    polish_and_rerank,
+    relax_and_rerank,
+    score_single_points,
+    sort_by_energy,
+)
 from ase_lcom.structure import FormulaLike, StructureLike, cell_composition, formula_unit_options, parse_formula
 from ase_lcom.symmetry import symmetrize
 
@@ -67,6 +73,12 @@ class LatentOptions:
         references).
     relax_steps, fmax
         Optimizer steps and force threshold (eV/Angstrom) of ``relax=True``.
+    polish
+        The default: a calculator (name or instance) that scores the decoded crystals together with the seed
+        crystals themselves (prototypes, random cells, given structures) by single points, relaxes the
+        ``polish_top`` best for at most ``polish_steps`` steps with their symmetry kept, drops duplicates and
+        ranks by formation energy. ``None`` is the LCOM paper's pure method: surrogate ranking, no calculator.
+        Ignored when ``rank_by`` is given or ``relax=True``.
     """
 
     model: LCOMModel | str | os.PathLike | None = None
@@ -83,6 +95,20 @@ class LatentOptions:
     calculator: str | BaseCalculator = "chgnet"
     relax_steps: int = 300
     fmax: float = 0.05
+    polish: str | BaseCalculator | None = "chgnet"
+    polish_top: int = 3
+    polish_steps: int = 60
+
+
+class SeedSet(NamedTuple):
+    """Where a latent search starts: latents, their cell compositions, their origins (``given``,
+    ``data:ROW``, ``prototype:NAME``, ``random``) and the crystals they encode (``None`` for data latents,
+    whose structures the bundle does not keep)."""
+
+    latents: torch.Tensor
+    cells: list[Composition]
+    labels: list[str]
+    structures: list[Structure | None]
 
 
 class LatentPredictor(StructurePredictor):
@@ -105,11 +131,13 @@ class LatentPredictor(StructurePredictor):
         self.surrogate, settings = self.model.surrogate(self.surrogate_name)
         self.steps = (settings.steps if self.optimise else 0) if self.options.steps is None else self.options.steps
         self.step_lr = settings.step_lr if self.options.step_lr is None else self.options.step_lr
+        if isinstance(self.polish, str) and self.polish.lower() == "none":  # how a command line says None
+            self.polish = None
         self._references = ReferenceCache()
 
     def seeds(self, formula: FormulaLike, formula_units: int | None, n_seeds: int, rng: np.random.Generator,
-              seed_structures: Sequence[StructureLike] = ()) -> tuple[torch.Tensor, list[Composition], list[str]]:
-        """Seed latents, their cell compositions and where each came from."""
+              seed_structures: Sequence[StructureLike] = ()) -> SeedSet:
+        """Seed latents, their cell compositions, where each came from and the crystals they encode."""
         from ase_lcom.data.prototypes import decorate, random_structure
         from ase_lcom.structure import to_structure
 
@@ -120,25 +148,29 @@ class LatentPredictor(StructurePredictor):
         latents = [self.model.encode(given)] if given else []
         cells = [s.composition for s in given]
         labels = ["given"] * len(given)
+        crystals: list[Structure | None] = list(given)
         sizes = [u * per_unit for u in units]
         rows = self.model.seeds.select(reduced, sizes)
         if len(rows):
             latents.append(self.model.seeds.latents[rows])
             cells += [self.model.seeds.cell(row) for row in rows.tolist()]
             labels += [f"data:{row}" for row in rows.tolist()]
+            crystals += [None] * len(rows)
         if self.prototypes:  # decorate() gives primitive cells
             decorated = [(name, cell) for name, cell in decorate(reduced) if len(cell) in sizes]
             if decorated:
                 latents.append(self.model.encode([cell for _, cell in decorated]))
                 cells += [cell.composition for _, cell in decorated]
                 labels += [f"prototype:{name}" for name, _ in decorated]
+                crystals += [cell for _, cell in decorated]
         randoms = [random_structure(cell_composition(reduced, units[k % len(units)]), rng)
                    for k in range(max(0, n_seeds - len(cells)))]
         if randoms:
             latents.append(self.model.encode(randoms))
             cells += [s.composition for s in randoms]
             labels += ["random"] * len(randoms)
-        return torch.cat(latents), cells, labels
+            crystals += randoms
+        return SeedSet(torch.cat(latents), cells, labels, crystals)
 
     def predict_candidates(
         self, formula: FormulaLike, formula_units: int | None = None, n_candidates: int | None = None,
@@ -170,8 +202,8 @@ class LatentPredictor(StructurePredictor):
         parse_formula(formula)  # one-line errors for bad input before any work
         n_candidates = n_candidates or self.n_candidates
         steps = self.steps if steps is None else steps
-        latents, cells, labels = self.seeds(formula, formula_units, n_candidates, np.random.default_rng(seed),
-                                            seed_structures)
+        latents, cells, labels, crystals = self.seeds(formula, formula_units, n_candidates,
+                                                      np.random.default_rng(seed), seed_structures)
         composition = composition_tensor(cells)
         final, trace = descend(self.surrogate, latents, composition, steps, self.step_lr)
         trace = trace * self.surrogate.energy_std + self.surrogate.energy_mean
@@ -197,7 +229,27 @@ class LatentPredictor(StructurePredictor):
                              symprec=self.symprec)
         elif self.rank_by is not None:
             score_single_points(candidates, self._references(self.rank_by))
+        elif self.polish is not None:
+            candidates += self._seed_candidates(crystals, labels, trace[0], per_unit)
+            candidates = polish_and_rerank(candidates, self._references(self.polish), top=self.polish_top,
+                                           steps=self.polish_steps, symprec=self.symprec)
+            for candidate in candidates:
+                candidate.info["seconds"] = time.perf_counter() - start
         return candidates
+
+    def _seed_candidates(self, crystals: Sequence[Structure | None], labels: Sequence[str],
+                         latent_energies: torch.Tensor, per_unit: int) -> list[Candidate]:
+        """The seed crystals themselves as candidates (their surrogate energy is that of their latent)."""
+        out = []
+        for crystal, label, energy in zip(crystals, labels, latent_energies.tolist(), strict=True):
+            if crystal is None:
+                continue
+            structure, symbol, number = symmetrize(crystal, self.symprec)
+            out.append(Candidate(structure, float(energy), info={
+                "predictor": self.name, "model": self.model.name, "spacegroup": symbol,
+                "spacegroup_number": number, "seed": label, "num_atoms": len(structure),
+                "formula_units": len(structure) // per_unit, "undecoded": True}))
+        return out
 
 
 class LCOMPredictor(LatentPredictor):

@@ -100,3 +100,53 @@ def relax_and_rerank(candidates: list[Candidate], references: ReferenceEnergies,
             result.structure.composition, result.energy_per_atom)
         candidate.info.update(relax_converged=result.converged, relax_steps=result.steps)
     sort_by_validated_energy(candidates)
+
+
+def deduplicate(candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates without repeats, in their order: a candidate is dropped when pymatgen's
+    ``StructureMatcher`` (strict defaults) matches it to an earlier one of the same composition and size."""
+    from ase_lcom.metrics.matching import structure_matcher
+
+    matcher = structure_matcher("strict")
+    kept: list[Candidate] = []
+    for candidate in candidates:
+        same = [k for k in kept if len(k.structure) == len(candidate.structure)
+                and k.structure.composition == candidate.structure.composition]
+        if not any(matcher.fit(k.structure, candidate.structure) for k in same):
+            kept.append(candidate)
+        else:
+            candidate.info["duplicate"] = True
+    return kept
+
+
+def polish_and_rerank(candidates: list[Candidate], references: ReferenceEnergies, top: int = 3,
+                      fmax: float = 0.05, steps: int = 60, symprec: float = 0.1) -> list[Candidate]:
+    """Score every candidate by a single point, relax the ``top`` lowest with their symmetry kept (a short
+    polish: ASE ``FixSymmetry``, BFGS, ``steps`` at most), drop duplicates and rank by validated formation energy.
+
+    Returns the ranked, deduplicated candidates; polished ones carry ``info["polished"]``, ``unrelaxed``,
+    ``relax_converged`` and ``relax_steps``, and their structure is the relaxed crystal symmetrised at
+    ``symprec``.
+    """
+    score_single_points(candidates, references)
+    candidates = deduplicate(candidates)
+    scored = [c for c in candidates if _finite(c.validated_energy_per_atom)]
+    for candidate in scored[:top]:
+        try:
+            result = relax(candidate.structure, references.calculator, fmax=fmax, steps=steps, optimizer="BFGS",
+                           fix_symmetry=True)
+        except CalculatorError as exc:
+            mark_failed(candidate, str(exc))
+            continue
+        if not math.isfinite(result.energy_per_atom):
+            mark_failed(candidate, "the polishing relaxation gave a non-finite energy")
+            continue
+        candidate.info.update(unrelaxed=candidate.structure, polished=True, relax_converged=result.converged,
+                              relax_steps=result.steps)
+        relaxed, symbol, number = symmetrize(result.structure, symprec)
+        candidate.structure = relaxed
+        candidate.info.update(spacegroup=symbol, spacegroup_number=number)
+        candidate.validated_energy_per_atom = references.formation_energy_per_atom(
+            result.structure.composition, result.energy_per_atom)
+    sort_by_validated_energy(candidates)
+    return deduplicate(candidates)

@@ -10,7 +10,7 @@ from ase.calculators.emt import EMT
 from ase_lcom.errors import PluginError
 from ase_lcom.lcom.predictor import CDVAEPredictor, LCOMPredictor
 
-FAST = {"n_candidates": 2, "num_levels": 4, "steps_per_level": 1}
+FAST = {"n_candidates": 2, "num_levels": 4, "steps_per_level": 1, "polish": None}  # the pure pipeline
 
 
 def test_candidates_name_the_predictor_and_model_and_cell():
