@@ -17,12 +17,14 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 from pymatgen.core import Composition
 
+from ase_lcom.execution import Executor
 from ase_lcom.models.bundle import BundledSurrogate, LCOMModel, SeedBank, composition_tensor
 from ase_lcom.models.checkpoints import (
     CheckpointError,
@@ -50,6 +52,26 @@ def encode_records(model: LCOMModel, records: list[Any], batch_size: int = 64, p
                     torch.tensor([float(r.formation_energy_per_atom) for r in kept]))
 
 
+def capped_formation_energy(item: tuple[int, dict[str, Any]], calculator: str, max_energy: float,
+                            ) -> tuple[int, float]:
+    """An executor task: ``(index, structure dict)`` -> ``(index, formation energy per atom)`` with the worker's
+    calculator, capped at ``max_energy`` (also the value of a failed evaluation)."""
+    from pymatgen.core import Structure
+
+    from ase_lcom.calculators import CalculatorError, ReferenceEnergies, energy_per_atom
+    from ase_lcom.execution import worker_calculator, worker_resource
+
+    index, data = item
+    structure = Structure.from_dict(data)
+    references = worker_resource(("references", calculator), lambda: ReferenceEnergies(calculator))
+    try:
+        energy = references.formation_energy_per_atom(structure,
+                                                      energy_per_atom(structure, worker_calculator(calculator)))
+    except CalculatorError:
+        energy = max_energy
+    return index, min(energy, max_energy)
+
+
 def decode_seed_bank(
     model: LCOMModel,
     seeds: SeedBank,
@@ -59,21 +81,24 @@ def decode_seed_bank(
     max_energy: float = 5.0,
     seed: int = 0,
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> SeedBank:
     """Stage 2: decoded, symmetrised, calculator-scored and re-encoded versions of every seed latent.
 
     Formation energies above ``max_energy`` eV/atom (overlapping atoms; failed evaluations) are capped there so
     a few broken crystals do not dominate the surrogate's standardisation. Saved after every ``chunk`` latents
-    to ``path``; a rerun continues from there.
+    to ``path``; a rerun continues from there. The single points run as tasks of ``executor`` (default: in this
+    process), each worker with its own calculator.
     """
     from tqdm.auto import tqdm
 
-    from ase_lcom.calculators import CalculatorError, ReferenceEnergies, energy_per_atom
+    from ase_lcom.execution import SerialExecutor
     from ase_lcom.symmetry import symmetrize
+
+    executor = executor or SerialExecutor()
 
     done = SeedBank.from_content(load_checkpoint(path, "decoded")) if path.exists() else SeedBank(
         torch.zeros(0, seeds.latents.shape[1]), [], torch.zeros(0, dtype=torch.long), torch.zeros(0))
-    references = ReferenceEnergies(calculator)
     total = len(seeds.formulas)
     bar = tqdm(total=total, initial=len(done.formulas), desc=f"decode + {calculator}", unit="crystal",
                disable=not progress)
@@ -81,14 +106,11 @@ def decode_seed_bank(
         rows = range(start, min(start + chunk, total))
         cells = [seeds.cell(i) for i in rows]
         decoded = [symmetrize(s)[0] for s in model.decode(seeds.latents[list(rows)], cells, seed=seed + start)]
-        energies = []
-        for structure in decoded:
-            try:
-                energy = references.formation_energy_per_atom(structure,
-                                                              energy_per_atom(structure, references.calculator))
-            except CalculatorError:
-                energy = max_energy
-            energies.append(min(energy, max_energy))
+        task = partial(capped_formation_energy, calculator=calculator, max_energy=max_energy)
+        energies = [max_energy] * len(decoded)
+        for outcome in executor.map_unordered(task, list(enumerate(structure.as_dict() for structure in decoded))):
+            index, energy = outcome.get()  # an unexpected error is raised as itself
+            energies[index] = energy
         done = done + SeedBank(model.encode(decoded), [seeds.formulas[i] for i in rows],
                                torch.tensor([len(s) for s in decoded]), torch.tensor(energies))
         save_checkpoint({"format": "decoded", **done.to_content()}, path)

@@ -31,7 +31,7 @@ from ase_lcom.training.cdvae import TrainConfig, train_cdvae
 from ase_lcom.training.lcom import build_lcom_model, decode_seed_bank
 from ase_lcom.training.surrogate import SurrogateTrainConfig, train_surrogate
 from ase_lcom.transformations import LCOMTransformation
-from tests.test_training import TINY
+from tests.training.test_training import TINY
 
 SMALL_COMS = SurrogateTrainConfig(epochs=8, batch_size=16, lr=1e-3, steps=5, step_lr=0.5)
 
@@ -187,6 +187,21 @@ def test_decoded_rows_are_scored_capped_and_resumed(tiny_bundle, tmp_path):
     second = decode_seed_bank(model, SeedBank(seeds.latents[:6], seeds.formulas[:6], seeds.num_atoms[:6],
                                               seeds.energies[:6]), "chgnet", path, chunk=2, progress=False)
     assert len(second.formulas) == 6 and torch.equal(second.energies[:4], first.energies)  # kept, not redone
+
+
+@pytest.mark.slow
+def test_decoded_rows_scored_in_worker_processes_equal_the_serial_ones(tiny_bundle, tmp_path):
+    from ase_lcom.execution import ProcessExecutor
+
+    model = LCOMModel.load(tiny_bundle)
+    seeds = model.seeds
+    head = SeedBank(seeds.latents[:4], seeds.formulas[:4], seeds.num_atoms[:4], seeds.energies[:4])
+    serial = decode_seed_bank(model, head, "chgnet", tmp_path / "serial.pt", chunk=4, progress=False)
+    with ProcessExecutor(2) as executor:
+        parallel = decode_seed_bank(model, head, "chgnet", tmp_path / "parallel.pt", chunk=4, progress=False,
+                                    executor=executor)
+    assert torch.allclose(parallel.energies, serial.energies, atol=1e-5)
+    assert parallel.formulas == serial.formulas
 
 
 def test_seed_improvement_report(tiny_bundle, tmp_path):
