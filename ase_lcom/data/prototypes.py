@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from ase.data import atomic_numbers, covalent_radii
-from pymatgen.core import Composition, Element, Lattice, Structure
+from pymatgen.core import Composition, Element, Structure
 
+from ase_lcom.data.prototype_templates import conventional_cell
 from ase_lcom.data.prototypes_multinary import decorations as _multinary_decorations
 from ase_lcom.errors import FormulaError
 
@@ -57,11 +58,14 @@ _PLACEHOLDER = {"A": "H", "B": "He", "X": "Li"}
 
 @functools.lru_cache(maxsize=None)
 def _template(prototype: Prototype) -> Structure:
-    """The prototype's conventional cell with placeholder elements (space-group expansion is slow: done once)."""
-    return Structure.from_spacegroup(
-        prototype.spacegroup, Lattice.from_parameters(*prototype.lattice),
-        [_PLACEHOLDER[label] for label, _ in prototype.sites], [coords for _, coords in prototype.sites],
-    )
+    """The prototype's conventional cell with placeholder elements (shipped; see :mod:`.prototype_templates`)."""
+    return conventional_cell(*template_definition(prototype))
+
+
+def template_definition(prototype: Prototype) -> tuple[str, tuple[float, ...], list[str], list[tuple[float, ...]]]:
+    """Space group, lattice parameters, placeholder species and coordinates the prototype's cell expands from."""
+    return (prototype.spacegroup, prototype.lattice, [_PLACEHOLDER[label] for label, _ in prototype.sites],
+            [coords for _, coords in prototype.sites])
 
 
 HEX = (1.0, 1.0, 1.633, 90.0, 90.0, 120.0)

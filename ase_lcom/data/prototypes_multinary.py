@@ -25,6 +25,8 @@ import numpy as np
 from ase.data import atomic_numbers, covalent_radii
 from pymatgen.core import Lattice, Structure
 
+from ase_lcom.data.prototype_templates import conventional_cell
+
 NON_METALS = frozenset(("H", "He", "C", "N", "O", "F", "Ne", "P", "S", "Cl", "Ar", "As", "Se", "Br", "Kr", "Te", "I",
                         "Xe"))
 """Elements that rule out the intermetallic-only types (B, Si, Ge, Sb count as metals there)."""
@@ -126,12 +128,16 @@ def _shortest_translation(lattice: Lattice) -> float:
 
 @functools.cache
 def template(structure_type: StructureType) -> Structure:
-    """The conventional cell with placeholder elements (space-group expansion is slow: done once per type)."""
-    return Structure.from_spacegroup(
-        structure_type.spacegroup, Lattice.from_parameters(*structure_type.lattice),
-        [_PLACEHOLDER[label] for label, _, _ in structure_type.sites],
-        [coords for _, _, coords in structure_type.sites],
-    )
+    """The conventional cell with placeholder elements (shipped; see :mod:`.prototype_templates`)."""
+    return conventional_cell(*template_definition(structure_type))
+
+
+def template_definition(structure_type: StructureType) -> tuple[str, tuple[float, ...], list[str],
+                                                                list[tuple[float, ...]]]:
+    """Space group, lattice parameters, placeholder species and coordinates the type's cell expands from."""
+    return (structure_type.spacegroup, structure_type.lattice,
+            [_PLACEHOLDER[label] for label, _, _ in structure_type.sites],
+            [coords for _, _, coords in structure_type.sites])
 
 
 def decorations(elements: list[str], counts: tuple[int, ...]) -> list[tuple[str, Structure]]:

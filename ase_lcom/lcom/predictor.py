@@ -134,6 +134,14 @@ class LatentPredictor(StructurePredictor):
         if isinstance(self.polish, str) and self.polish.lower() == "none":  # how a command line says None
             self.polish = None
         self._references = ReferenceCache()
+        self._load_dependencies()
+
+    def _load_dependencies(self) -> None:
+        """Load now what predictions need (the polishing calculator's weights, pyxtal for the random cells), so
+        that the first prediction in a process costs what later ones do."""
+        if isinstance(self.polish, str) and self.rank_by is None:
+            self._references(self.polish).calculator  # noqa: B018 - builds and keeps the calculator
+        import pyxtal  # noqa: F401 - ~0.7 s of imports, paid here rather than in the first prediction
 
     def seeds(self, formula: FormulaLike, formula_units: int | None, n_seeds: int, rng: np.random.Generator,
               seed_structures: Sequence[StructureLike] = ()) -> SeedSet:
