@@ -66,6 +66,27 @@ def add_calculator_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_executor_arguments(parser: argparse.ArgumentParser, workers_default: int = 1) -> None:
+    """``--workers N`` (local processes) and ``--dask [ADDRESS]`` (a Dask cluster)."""
+    parser.add_argument("--workers", type=int, help=f"worker processes, one thread each (default "
+                        f"{workers_default}; with --dask and no ADDRESS: the local cluster's, default all cores)")
+    parser.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
+                        help="run on Dask: a LocalCluster sized to the machine (no ADDRESS) or the scheduler at "
+                        "ADDRESS, e.g. tcp://10.0.0.1:8786 (dask-jobqueue clusters too)")
+    parser.set_defaults(workers_default=workers_default)
+
+
+def executor_from_flags(args: argparse.Namespace) -> Any:
+    """The executor chosen by :func:`add_executor_arguments`' flags."""
+    from ase_lcom.execution import executor_for
+
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    if args.dask is not None:
+        return executor_for(args.workers or 0, dask=args.dask)
+    return executor_for(args.workers or args.workers_default)
+
+
 def use_agg_backend() -> None:
     """Draw figures into files, without a display (called by commands before they plot)."""
     import matplotlib

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ase_lcom.cli.common import UsageError, comma_list, use_agg_backend
+from ase_lcom.cli.common import UsageError, add_executor_arguments, comma_list, executor_from_flags, use_agg_backend
 
 
 def register(sub: Any) -> None:
@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
     gen.add_argument("--fmax", type=float, default=0.05)
     gen.add_argument("--steps", type=int, default=150)
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--workers", type=int, default=2)
+    add_executor_arguments(gen, workers_default=2)
     gen.add_argument("--max-tasks", type=int, help="stop after this many new tasks")
     gen.add_argument("--add", nargs="+", metavar="FILE",
                      help="also relax structures drawn from these datasets (any readable format; energies recomputed)")
@@ -71,9 +71,10 @@ def run_generate(args: argparse.Namespace) -> int:
     settings = GenerationSettings(calculator=args.calculator, n_random=args.n_random, max_atoms=args.max_atoms,
                                   fmax=args.fmax, steps=args.steps, seed=args.seed)
     imports = import_tasks(args.add, settings, args.add_per_file) if args.add else []
-    report = generate(args.out, settings=settings, workers=args.workers,
-                      exclude_compositions=comma_list(args.exclude_compositions), max_tasks=args.max_tasks,
-                      progress=not args.quiet, imports=imports, **run)
+    with executor_from_flags(args) as executor:
+        report = generate(args.out, settings=settings, executor=executor,
+                          exclude_compositions=comma_list(args.exclude_compositions), max_tasks=args.max_tasks,
+                          progress=not args.quiet, imports=imports, **run)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing to do"
     print(f"{args.out}: {report.planned} tasks planned, {report.already_done} already done; this run: {counts} "
           f"({report.seconds:.0f} s)")

@@ -32,6 +32,8 @@ def register(sub: Any) -> None:
     cdvae.add_argument("--latent-dim", type=int, default=256)
     cdvae.add_argument("--seed", type=int, default=0)
     cdvae.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    cdvae.add_argument("--ddp", action="store_true", help="data-parallel over the processes of a torchrun launch, "
+                       "e.g. torchrun --nproc-per-node 4 -m ase_lcom.cli train cdvae --ddp --device cuda ...")
     cdvae.add_argument("-q", "--quiet", action="store_true")
     cdvae.set_defaults(func=run_cdvae)
 
@@ -94,7 +96,8 @@ def run_cdvae(args: argparse.Namespace) -> int:
     config = replace(base, encoder=replace(base.encoder, **sizes), decoder=replace(base.decoder, **sizes))
     best = train_cdvae([r.structure for r in splits["train"]], [r.structure for r in splits["val"]], args.out, config,
                        TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                                   device=args.device), progress=not args.quiet, init=args.init)
+                                   device=args.device), progress=not args.quiet, init=args.init,
+                       ddp=args.ddp)
     print(f"best checkpoint: {best} (train {len(splits['train'])}, val {len(splits['val'])}, "
           f"test {len(splits['test'])} structures; split by composition in {split_file})")
     return 0

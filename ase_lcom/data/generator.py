@@ -17,7 +17,7 @@ import warnings
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -29,7 +29,7 @@ from pymatgen.core import Composition, Structure
 
 from ase_lcom.data.prototypes import decorate, random_structure
 from ase_lcom.data.records import CrystalDatabase, CrystalRecord, DataError
-from ase_lcom.execution import executor_for, worker_calculator
+from ase_lcom.execution import Executor, executor_for, worker_calculator
 from ase_lcom.metrics.matching import structure_matcher
 from ase_lcom.store import ResultsStore
 from ase_lcom.structure import formula_unit_options, parse_formula
@@ -202,6 +202,7 @@ def generate(
     max_tasks: int | None = None,
     imports: Sequence[Task] = (),
     exclude_energies: dict[str, float] | None = None,
+    executor: Executor | None = None,
 ) -> GenerationReport:
     """Generate (or resume generating) a dataset into an ASE database.
 
@@ -214,7 +215,7 @@ def generate(
     settings
         Calculator, number of random cells, size limit, relaxation settings, seed.
     workers
-        Worker processes (1 runs in this process), one thread each.
+        Worker processes (1 runs in this process), one thread each, when no ``executor`` is given.
     exclude_compositions
         Formulas left out entirely (leakage control, e.g. held-out benchmark compounds).
     exclude_structures
@@ -229,6 +230,9 @@ def generate(
         Energy per atom (eV) per reduced formula at or below which a relaxed candidate is dropped: polymorphs
         degenerate with a benchmark ground state (stacking variants, polytypes) that match no reference
         structure. Stored rows that fall under it are moved to the task log as excluded.
+    executor
+        Where the tasks run (e.g. a Dask cluster; the caller opens and closes it); default
+        ``executor_for(workers)``.
     """
     from tqdm.auto import tqdm
 
@@ -262,7 +266,7 @@ def generate(
     elements = references.missing(el.symbol for t in pending for el in Composition(t.formula))
     counts: Counter = Counter()
     try:
-        with executor_for(workers) as executor:
+        with nullcontext(executor) if executor is not None else executor_for(workers) as executor:
             for outcome in tqdm(executor.map_unordered(partial(reference_task, settings=settings), elements),
                                 total=len(elements), desc="elemental references", unit="element",
                                 disable=not progress or not elements):
@@ -284,7 +288,8 @@ def generate(
             finally:
                 bar.close()
     finally:
-        _log_run(db_path, settings, workers, counts, time.perf_counter() - start)
+        _log_run(db_path, settings, getattr(executor, "workers", 1) if executor is not None else workers,
+                 type(executor).__name__ if executor is not None else "", counts, time.perf_counter() - start)
     already = sum(t.uid in done for t in tasks)
     return GenerationReport(len(tasks), already, counts, time.perf_counter() - start)
 
@@ -328,12 +333,13 @@ def _degenerate(energy: float, ceiling: float) -> str:
     return f"{energy:.4f} eV/atom, at or below the exclusion ceiling {ceiling:.4f} (degenerate with a reference)"
 
 
-def _log_run(db_path: Path, settings: GenerationSettings, workers: int, counts: Counter, seconds: float) -> None:
+def _log_run(db_path: Path, settings: GenerationSettings, workers: int, executor: str, counts: Counter,
+             seconds: float) -> None:
     """Append this run (finished or interrupted) to ``<db>.runs.jsonl``: the data card's time and counts."""
     from ase_lcom import __version__
 
     entry = {"ended": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(seconds, 1), "workers": workers,
-             "cpu_count": os.cpu_count(), "counts": dict(counts), "settings": asdict(settings),
+             **({"executor": executor} if executor else {}), "cpu_count": os.cpu_count(), "counts": dict(counts), "settings": asdict(settings),
              "ase_lcom": __version__}
     ResultsStore(db_path.with_name(db_path.name + ".runs.jsonl")).append(entry)
 

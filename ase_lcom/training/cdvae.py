@@ -21,6 +21,8 @@ from ase_lcom.models.cdvae import CDVAE, CDVAEConfig
 from ase_lcom.models.checkpoints import CDVAE_KIND, CheckpointError, load_cdvae, save_checkpoint
 from ase_lcom.models.decoder import LatticeHead
 from ase_lcom.structure import CrystalBatch
+from ase_lcom.training.distributed import LossModule
+from ase_lcom.training.distributed import start as start_distributed
 
 
 @dataclass
@@ -65,6 +67,7 @@ def train_cdvae(
     train_config: TrainConfig | None = None,
     progress: bool = True,
     init: str | os.PathLike | None = None,
+    ddp: bool = False,
 ) -> Path:
     """Train (or continue training) a CD-VAE; returns the path of the best checkpoint.
 
@@ -77,6 +80,9 @@ def train_cdvae(
     init
         Fine-tune: start from this checkpoint's weights (its model config and lattice scaler; ``model_config``
         is ignored) with a fresh optimizer at ``train_config.lr``.
+    ddp
+        Data-parallel training over the processes ``torchrun`` started (:mod:`ase_lcom.training.distributed`);
+        one process reproduces plain training.
     """
     from tqdm.auto import tqdm
 
@@ -98,7 +104,10 @@ def train_cdvae(
     if state["epoch"] == 0 and init is None:  # a fine-tuned model keeps the scaler its weights were trained with
         full = CrystalBatch.from_structures(train, niggli=False)
         model.lattice_head.fit_scaler(LatticeHead.parameters_of(*full.lattice_params(), full.num_atoms).float())
-    model.to(tcfg.device)
+    setup = start_distributed(ddp, tcfg.device)
+    device = setup.device(tcfg.device)
+    model.to(device)
+    trainer = setup.wrap(LossModule(model), device)
     optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=tcfg.lr_factor,
                                                            patience=tcfg.lr_patience, min_lr=tcfg.min_lr)
@@ -108,21 +117,22 @@ def train_cdvae(
         scheduler.load_state_dict(state["scheduler"])
     rng = np.random.default_rng(tcfg.seed + state["epoch"])
     val_batches = _batches(val, tcfg.batch_size, None)
-    bar = tqdm(range(state["epoch"], tcfg.epochs), desc="train cdvae", unit="epoch", disable=not progress)
+    bar = tqdm(range(state["epoch"], tcfg.epochs), desc="train cdvae", unit="epoch",
+               disable=not progress or not setup.is_main)
     for epoch in bar:
         start = time.perf_counter()
         model.train()
-        generator = torch.Generator().manual_seed(tcfg.seed * 100_003 + epoch)
+        generator = torch.Generator().manual_seed(tcfg.seed * 100_003 + epoch + 7919 * setup.rank)
         train_losses = []
-        for batch in _batches(train, tcfg.batch_size, rng):
-            losses = model.loss(batch.to(tcfg.device), generator)
+        for batch in setup.shard(_batches(train, tcfg.batch_size, rng)):
+            losses = trainer(batch.to(device), generator)
             optimizer.zero_grad()
             losses["total"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
             optimizer.step()
             train_losses.append(float(losses["total"].detach()))
-        val_losses = _mean_losses(model, val_batches, tcfg.device, tcfg.seed)
-        record = {"epoch": epoch + 1, "train_total": float(np.mean(train_losses)),
+        val_losses = _mean_losses(model, val_batches, device, tcfg.seed)
+        record = {"epoch": epoch + 1, "train_total": setup.mean(float(np.mean(train_losses))),
                   "seconds": time.perf_counter() - start, "lr": optimizer.param_groups[0]["lr"],
                   **{f"val_{k}": v for k, v in val_losses.items()}}
         scheduler.step(val_losses["total"])
@@ -135,7 +145,10 @@ def train_cdvae(
                    "init": state.get("init")}
         if val_losses["total"] < state["best"]:
             state["best"] = val_losses["total"]
-            save_checkpoint(content, out_dir / "best.pt")
-        save_checkpoint(content, last)
+            if setup.is_main:
+                save_checkpoint(content, out_dir / "best.pt")
+        if setup.is_main:
+            save_checkpoint(content, last)
         bar.set_postfix(train=f"{record['train_total']:.3f}", val=f"{val_losses['total']:.3f}")
+    setup.finish()
     return out_dir / "best.pt"

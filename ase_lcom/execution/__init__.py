@@ -3,7 +3,7 @@
 A job (dataset generation, benchmark rows, reference energies) writes one module-level function of one item
 and hands it, with its items, to an :class:`Executor`; results come back as they finish, each paired with its
 item, and a task that raised comes back with its exception while the others go on. The job never knows where
-its tasks ran, so another executor (a Dask cluster) serves it unchanged.
+its tasks ran, so another executor (a Dask cluster, :mod:`ase_lcom.execution.dask_cluster`) serves it unchanged.
 
 What a task needs that is expensive to build (a calculator, a model) it asks for with :func:`worker_resource`
 or :func:`worker_calculator`: built once per worker process (or per :class:`SerialExecutor`) and reused by every
@@ -154,14 +154,19 @@ class SerialExecutor(Executor):
 
 
 def _init_worker(threads: int) -> None:
-    """Worker process setup: its own resource cache, ``threads`` threads for torch and for BLAS/OpenMP, and
-    Ctrl-C left to the parent (which stops the workers)."""
+    """:class:`ProcessExecutor` worker setup: :func:`_setup_worker`, and Ctrl-C left to the parent (which stops
+    the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _setup_worker(threads)
+
+
+def _setup_worker(threads: int) -> None:
+    """A worker process's own resource cache and ``threads`` threads for torch and for BLAS/OpenMP."""
     global _PROCESS_RESOURCES
     from threadpoolctl import threadpool_limits
 
     for variable in _THREAD_VARIABLES:  # read by torch, OpenMP and BLAS when they load later in this process
         os.environ[variable] = str(threads)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threadpool_limits(limits=threads)  # the libraries loaded already
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
@@ -244,6 +249,20 @@ class ProcessExecutor(Executor):
         pool.shutdown(wait=True, cancel_futures=cancel)
 
 
-def executor_for(workers: int, threads_per_worker: int = 1) -> Executor:
-    """A :class:`SerialExecutor` for ``workers <= 1``, else a :class:`ProcessExecutor` of that size."""
+def in_worker_process(function: Callable[[Item], Result], item: Item, threads: int) -> Result:
+    """Run one task in a worker process of a cluster engine: the first task there sets the process up as
+    :class:`ProcessExecutor` workers are (a resource cache, ``threads`` threads), later ones reuse it."""
+    if _PROCESS_RESOURCES is None and _SCOPED_RESOURCES is None:
+        _setup_worker(threads)
+    return function(item)
+
+
+def executor_for(workers: int, threads_per_worker: int = 1, dask: str | None = None) -> Executor:
+    """A :class:`SerialExecutor` for ``workers <= 1``, else a :class:`ProcessExecutor` of that size; with
+    ``dask`` (``"local"`` or a scheduler address) a :class:`~ase_lcom.execution.dask_cluster.DaskExecutor`
+    (a local cluster of ``workers`` processes)."""
+    if dask is not None:
+        from ase_lcom.execution.dask_cluster import DaskExecutor
+
+        return DaskExecutor(dask, workers=workers if workers >= 1 else None, threads_per_worker=threads_per_worker)
     return SerialExecutor() if workers <= 1 else ProcessExecutor(workers, threads_per_worker)
