@@ -1,7 +1,7 @@
 """Calibrate the Dismai-Bench distances on the regenerated sets: what values mean "the same" and "different".
 
 Run: python benchmarks/dismai_calibration.py [--root datasets/dismai] [--work runs/dismai-calibration]
-         [--out benchmarks/results/dismai-calibration] [--seed 0] [--a-si-subset 50]
+         [--out benchmarks/results/dismai-calibration] [--seed 0] [--a-si-subset 50] [--a-si-only]
 
 Alloys (d_cluster, every set scored through the same per-structure path as a generated set):
   * two random halves of one set (750 against 750);
@@ -12,7 +12,8 @@ Alloys (d_cluster, every set scored through the same per-structure path as a gen
     solution>``, whose report is kept beside the calibration.
 a-Si (when ``ROOT/a-Si/a-Si.npz`` exists): two halves of a subset, and the subset against crystalline Si (256-atom
 diamond cells of the a-Si density with 0.05 A random displacements), d_rdf, d_angle and d_motif, on
-``--a-si-subset`` structures per set (motif fingerprints take ~2 s per structure).
+``--a-si-subset`` structures per set (motif fingerprints take ~2 s per structure); ``--a-si-only`` keeps the alloy
+part of an earlier OUT/calibration.json and redoes only this.
 
 Writes OUT/calibration.md and OUT/calibration.json; the 1500-structure extxyz and the benchmark's feature rows stay
 in WORK.
@@ -232,17 +233,21 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/dismai-calibration")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--a-si-subset", type=int, default=50)
+    parser.add_argument("--a-si-only", action="store_true", help="reuse the alloy results of OUT/calibration.json")
     args = parser.parse_args()
     root, work, out = Path(args.root), Path(args.work), Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    result = {"alloys": alloy_calibration(root, work, args.seed),
-              "a_si": a_si_calibration(root, args.a_si_subset, args.seed)}
-    bench = Path(result["alloys"].pop("bench_dir"))
-    keep = out / "benchmark-random-solid-solution"
-    keep.mkdir(exist_ok=True)
-    for name in ("report.md", "report.json", "sro.png"):
-        shutil.copy(bench / name, keep / name)
+    if args.a_si_only:
+        alloys = json.loads((out / "calibration.json").read_text())["alloys"]
+    else:
+        alloys = alloy_calibration(root, work, args.seed)
+        bench = Path(alloys.pop("bench_dir"))
+        keep = out / "benchmark-random-solid-solution"
+        keep.mkdir(exist_ok=True)
+        for name in ("report.md", "report.json", "sro.png"):
+            shutil.copy(bench / name, keep / name)
+    result = {"alloys": alloys, "a_si": a_si_calibration(root, args.a_si_subset, args.seed)}
     (out / "calibration.json").write_text(json.dumps(result, indent=1))
     (out / "calibration.md").write_text(markdown(result))
     print(markdown(result))

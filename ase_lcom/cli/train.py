@@ -76,6 +76,8 @@ def register(sub: Any) -> None:
                      help="stop once training has taken this long, summed over resumed runs (default 7200)")
     gen.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--ddp", action="store_true", help="data-parallel over the processes of a torchrun launch, "
+                     "e.g. torchrun --nproc-per-node 4 -m ase_lcom.cli train generator --ddp --device cuda ...")
     gen.add_argument("-q", "--quiet", action="store_true")
     gen.set_defaults(func=run_generator)
 
@@ -130,13 +132,16 @@ def run_generator(args: argparse.Namespace) -> int:
     """Train (or resume training) a fixed-lattice generator into ``--out`` and plot its loss curves."""
     from ase_lcom.benchmarks.dismai import generator_for_dataset
     from ase_lcom.data.dismai import load_dataset
+    from ase_lcom.training.distributed import is_main_process
     from ase_lcom.training.generator_loop import plot_loss_curves
 
     dataset = load_dataset(args.dataset, args.root)
     generator = generator_for_dataset(args.kind, dataset, epochs=args.epochs, max_seconds=args.max_seconds,
                                       device=args.device, seed=args.seed)
     out = Path(args.out)
-    history = generator.fit(dataset, out, progress=not args.quiet)
+    history = generator.fit(dataset, out, progress=not args.quiet, ddp=args.ddp)
+    if args.ddp and not is_main_process():
+        return 0  # rank 0 writes the plot and the summary
     use_agg_backend()
     plot = out / "loss_curves.png"
     plot_loss_curves(history, path=plot)

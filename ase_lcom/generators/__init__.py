@@ -37,10 +37,11 @@ class StructureGenerator(ABC):
     """The trained template as plain values (lattice, per-site species, species blocks); None before training."""
 
     @abstractmethod
-    def fit(self, dataset: FixedLatticeDataset, out_dir: str | os.PathLike,
-            progress: bool = True, callback: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    def fit(self, dataset: FixedLatticeDataset, out_dir: str | os.PathLike, progress: bool = True,
+            callback: Callable[[dict[str, Any]], None] | None = None, ddp: bool = False) -> list[dict[str, Any]]:
         """Train on ``dataset``, checkpointing into ``out_dir`` (rerun with the same ``out_dir`` to resume);
-        returns the training history (one dict per epoch)."""
+        returns the training history (one dict per epoch). ``ddp``: data-parallel over the processes of a
+        ``torchrun`` launch (:mod:`ase_lcom.training.distributed`; one process gives the plain result)."""
 
     @abstractmethod
     def sample(self, n: int, seed: int = 0) -> list[Structure]:

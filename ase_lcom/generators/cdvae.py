@@ -24,6 +24,7 @@ from ase_lcom.models.cdvae import CDVAE, CDVAEConfig
 from ase_lcom.models.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from ase_lcom.models.decoder import DecoderConfig, langevin_sample, noise_levels
 from ase_lcom.structure import CrystalBatch
+from ase_lcom.training.distributed import start as start_distributed
 from ase_lcom.training.generator_loop import (
     CHECKPOINT_FORMAT,
     GeneratorTrainingError,
@@ -134,7 +135,7 @@ class CDVAEGenerator(StructureGenerator):
                 "template": self.template, "model": self.model.state_dict(), "history": list(self.history)}
 
     def fit(self, dataset: FixedLatticeDataset, out_dir: str | os.PathLike, progress: bool = True,
-            callback: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+            callback: Callable[[dict[str, Any]], None] | None = None, ddp: bool = False) -> list[dict[str, Any]]:
         """Train into ``out_dir`` (resuming ``out_dir/last.pt``; its settings win except ``epochs`` and
         ``max_seconds``); writes ``out_dir/generator.pt`` at the end."""
         out_dir = Path(out_dir)
@@ -157,7 +158,9 @@ class CDVAEGenerator(StructureGenerator):
                 self.model = CDVAE(self.config)
             self.history = []
         self.template = template
-        tcfg, model, device = self.train_config, self.model.to(self.device), self.device
+        setup = start_distributed(ddp, self.device)
+        tcfg, device = self.train_config, setup.device(self.device)
+        model = self.model.to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=tcfg.lr_factor,
                                                                patience=tcfg.lr_patience, min_lr=tcfg.min_lr)
@@ -174,18 +177,21 @@ class CDVAEGenerator(StructureGenerator):
             model.train()
             rng = epoch_generator(tcfg.seed, epoch)
             order = torch.randperm(len(frac), generator=rng)
+            rng = setup.epoch_rng(rng, tcfg.seed, epoch)
             sums = {"total": 0.0, "coord": 0.0, "kl": 0.0}
-            slices = batch_slices(len(order), tcfg.batch_size, drop_last=False)
+            slices = setup.shard(batch_slices(len(order), tcfg.batch_size, drop_last=False))
             for part in tqdm(slices, desc=f"epoch {epoch + 1}", unit="batch", leave=False, disable=not show):
                 losses = fixed_lattice_loss(model, _batch(frac[order[part]].to(device), lattice, numbers), rng)
                 optimizer.zero_grad()
                 losses["total"].backward()
+                setup.average_gradients(model.parameters())
                 if tcfg.grad_clip is not None:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
                 optimizer.step()
                 for key in sums:
                     sums[key] += float(losses[key].detach())
-            mean = {f"loss_{key}" if key == "total" else key: value / len(slices) for key, value in sums.items()}
+            mean = {f"loss_{key}" if key == "total" else key: setup.mean(value / len(slices))
+                    for key, value in sums.items()}
             scheduler.step(mean["loss_total"])
             return {**mean, "lr": optimizer.param_groups[0]["lr"]}
 
@@ -194,9 +200,11 @@ class CDVAEGenerator(StructureGenerator):
             return {**self._content(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
 
         run_epochs(out_dir, tcfg.epochs, self.history, epoch_fn, checkpoint_fn, "train cdvae", progress, callback,
-                   tcfg.max_seconds)
+                   tcfg.max_seconds, write=setup.is_main)
+        setup.finish()
         model.eval()
-        self.save(out_dir / "generator.pt")
+        if setup.is_main:
+            self.save(out_dir / "generator.pt")
         return self.history
 
     def sample(self, n: int, seed: int = 0) -> list[Structure]:

@@ -16,6 +16,7 @@ from ase_lcom.generators import StructureGenerator
 from ase_lcom.models.checkpoints import save_checkpoint
 from ase_lcom.models.cryingan import CryinGANConfig
 from ase_lcom.training.cryingan import CryinGANModels, CryinGANTrainConfig, load_cryingan, train_cryingan
+from ase_lcom.training.distributed import is_main_process
 from ase_lcom.training.generator_loop import GeneratorTrainingError, structures_from_frac
 
 
@@ -66,11 +67,12 @@ class CryinGAN(StructureGenerator):
         return self.models
 
     def fit(self, dataset: FixedLatticeDataset, out_dir: str | os.PathLike, progress: bool = True,
-            callback: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+            callback: Callable[[dict[str, Any]], None] | None = None, ddp: bool = False) -> list[dict[str, Any]]:
         """Train into ``out_dir`` (resuming ``out_dir/last.pt``); writes ``out_dir/generator.pt`` at the end."""
-        self.models = train_cryingan(dataset, out_dir, self.config, self.train_config, progress, callback)
+        self.models = train_cryingan(dataset, out_dir, self.config, self.train_config, progress, callback, ddp)
         self.config, self.train_config = self.models.config, self.models.train_config
-        self.save(Path(out_dir) / "generator.pt")
+        if not ddp or is_main_process():
+            self.save(Path(out_dir) / "generator.pt")
         return self.models.history
 
     @torch.no_grad()

@@ -22,6 +22,7 @@ from ase_lcom.training.coordinate_diffusion import (
     species_indices,
     train_diffusion,
 )
+from ase_lcom.training.distributed import is_main_process
 from ase_lcom.training.generator_loop import GeneratorTrainingError, structures_from_frac
 
 
@@ -58,11 +59,13 @@ class CoordinateDiffusion(StructureGenerator):
         return self.train_config.device
 
     def fit(self, dataset: FixedLatticeDataset, out_dir: str | os.PathLike, progress: bool = True,
-            callback: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+            callback: Callable[[dict[str, Any]], None] | None = None, ddp: bool = False) -> list[dict[str, Any]]:
         """Train into ``out_dir`` (resuming ``out_dir/last.pt``); writes ``out_dir/generator.pt`` at the end."""
-        self.model, content = train_diffusion(dataset, out_dir, self.config, self.train_config, progress, callback)
+        self.model, content = train_diffusion(dataset, out_dir, self.config, self.train_config, progress, callback,
+                                              ddp)
         self._adopt(content)
-        self.save(Path(out_dir) / "generator.pt")
+        if not ddp or is_main_process():
+            self.save(Path(out_dir) / "generator.pt")
         return self.history
 
     def _adopt(self, content: dict[str, Any]) -> None:

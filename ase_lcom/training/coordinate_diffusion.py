@@ -17,6 +17,7 @@ import torch
 from ase_lcom.data.fixed_lattice import FixedLatticeDataset
 from ase_lcom.models.checkpoints import CheckpointError, load_checkpoint
 from ase_lcom.models.coordinate_diffusion import DiffusionConfig, PeriodicScoreNetwork, denoising_loss
+from ase_lcom.training.distributed import start as start_distributed
 from ase_lcom.training.generator_loop import (
     CHECKPOINT_FORMAT,
     GeneratorTrainingError,
@@ -87,11 +88,13 @@ def train_diffusion(
     train_config: DiffusionTrainConfig | None = None,
     progress: bool = True,
     callback: Callable[[dict[str, Any]], None] | None = None,
+    ddp: bool = False,
 ) -> tuple[PeriodicScoreNetwork, dict[str, Any]]:
     """Train (or continue training from ``out_dir/last.pt``) the coordinate diffusion model on ``dataset``.
 
     ``model_config.num_species`` is set from the dataset. On resuming, the checkpoint's settings win except
     ``epochs`` and ``max_seconds``. Returns the model (eval mode) and the content of the final checkpoint.
+    ``ddp`` trains data-parallel over the processes of a ``torchrun`` launch (:mod:`.distributed`).
     """
     out_dir = Path(out_dir)
     last = out_dir / "last.pt"
@@ -109,7 +112,8 @@ def train_diffusion(
         cfg = DiffusionConfig(**{**(model_config or DiffusionConfig()).to_dict(),
                                  "num_species": len(dataset.species_order)})
         model, content, history = build_model(cfg, tcfg.seed), {}, []
-    device = tcfg.device
+    setup = start_distributed(ddp, tcfg.device)
+    device = setup.device(tcfg.device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=tcfg.lr_factor,
@@ -128,16 +132,18 @@ def train_diffusion(
         model.train()
         rng = epoch_generator(tcfg.seed, epoch)
         order = torch.randperm(len(frac), generator=rng)
+        rng = setup.epoch_rng(rng, tcfg.seed, epoch)
         losses = []
-        for part in tqdm(batch_slices(len(order), tcfg.batch_size, drop_last=False), desc=f"epoch {epoch + 1}",
-                         unit="batch", leave=False, disable=not show):
+        for part in tqdm(setup.shard(batch_slices(len(order), tcfg.batch_size, drop_last=False)),
+                         desc=f"epoch {epoch + 1}", unit="batch", leave=False, disable=not show):
             loss = denoising_loss(model, frac[order[part]].to(device), species, lattice, rng)
             optimizer.zero_grad()
             loss.backward()
+            setup.average_gradients(model.parameters())
             torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
             optimizer.step()
             losses.append(float(loss.detach()))
-        mean = float(np.mean(losses))
+        mean = setup.mean(float(np.mean(losses)))
         scheduler.step(mean)
         return {"loss": mean, "lr": optimizer.param_groups[0]["lr"]}
 
@@ -146,5 +152,6 @@ def train_diffusion(
                 "scheduler": scheduler.state_dict()}
 
     run_epochs(out_dir, tcfg.epochs, history, epoch_fn, checkpoint_fn, "train diffusion", progress, callback,
-               tcfg.max_seconds)
+               tcfg.max_seconds, write=setup.is_main)
+    setup.finish()
     return model.eval(), diffusion_content(model, template, tcfg, history)

@@ -28,6 +28,7 @@ from ase_lcom.models.cryingan import (
     periodic_knn_distances,
     xavier_init,
 )
+from ase_lcom.training.distributed import start as start_distributed
 from ase_lcom.training.generator_loop import (
     CHECKPOINT_FORMAT,
     GeneratorTrainingError,
@@ -141,11 +142,13 @@ def train_cryingan(
     train_config: CryinGANTrainConfig | None = None,
     progress: bool = True,
     callback: Callable[[dict[str, Any]], None] | None = None,
+    ddp: bool = False,
 ) -> CryinGANModels:
     """Train (or continue training from ``out_dir/last.pt``) a CryinGAN on ``dataset``.
 
     On resuming, the checkpoint's settings win except ``epochs`` and ``max_seconds``, taken from
-    ``train_config``. Returns the networks (generator in eval mode) with the full history.
+    ``train_config``. Returns the networks (generator in eval mode) with the full history. ``ddp`` trains
+    data-parallel over the processes of a ``torchrun`` launch (:mod:`.distributed`).
     """
     out_dir = Path(out_dir)
     last = out_dir / "last.pt"
@@ -159,7 +162,8 @@ def train_cryingan(
         models, content = build_cryingan(template_record(dataset), model_config or CryinGANConfig(), tcfg), {}
     if tcfg.batch_size < 2:
         raise GeneratorTrainingError("CryinGAN needs batches of at least 2 structures (BatchNorm)")
-    device = tcfg.device
+    setup = start_distributed(ddp, tcfg.device)
+    device = setup.device(tcfg.device)
     models.to(device)
     gen, critic_c, critic_d = models.generator, models.coord_critic, models.dist_critic
     opt_g = torch.optim.Adam(gen.parameters(), lr=tcfg.lr, betas=tcfg.betas)
@@ -182,9 +186,10 @@ def train_cryingan(
         gen.train()
         rng = epoch_generator(tcfg.seed, epoch)
         order = augmented_order(len(frac), len(shifts), rng)
+        rng = setup.epoch_rng(rng, tcfg.seed, epoch)
         sums: dict[str, float] = {}
         counts = {"critic": 0, "generator": 0}
-        slices = batch_slices(len(order), tcfg.batch_size, drop_last=True)
+        slices = setup.shard(batch_slices(len(order), tcfg.batch_size, drop_last=True))
         for step, part in enumerate(tqdm(slices, desc=f"epoch {epoch + 1}", unit="batch", leave=False,
                                          disable=not show)):
             index = order[part]
@@ -204,6 +209,7 @@ def train_cryingan(
                 terms.update(wasserstein_dist=float(w_d.detach()), gp_dist=float(gp_d.detach()))
             opt_d.zero_grad()
             loss_d.backward()
+            setup.average_gradients([*critic_c.parameters(), *critic_d.parameters()])
             opt_d.step()
             terms["loss_critic"] = float(loss_d.detach())
             for key, value in terms.items():
@@ -216,10 +222,12 @@ def train_cryingan(
                     loss_g = loss_g - lam * critic_d(periodic_knn_distances(fake, lattice_dev, k)).mean()
                 opt_g.zero_grad()
                 loss_g.backward()
+                setup.average_gradients(gen.parameters())
                 opt_g.step()
                 sums["loss_generator"] = sums.get("loss_generator", 0.0) + float(loss_g.detach())
                 counts["generator"] += 1
-        return {key: value / counts["generator" if key == "loss_generator" else "critic"]
+        setup.broadcast_buffers(gen)
+        return {key: setup.mean(value / counts["generator" if key == "loss_generator" else "critic"])
                 for key, value in sums.items()}
 
     def checkpoint_fn(history: list[dict[str, Any]]) -> dict[str, Any]:
@@ -227,6 +235,7 @@ def train_cryingan(
         return {**models.state(), "optimizers": {"generator": opt_g.state_dict(), "critics": opt_d.state_dict()}}
 
     run_epochs(out_dir, tcfg.epochs, models.history, epoch_fn, checkpoint_fn, "train cryingan", progress, callback,
-               tcfg.max_seconds)
+               tcfg.max_seconds, write=setup.is_main)
+    setup.finish()
     gen.eval()
     return models

@@ -3,7 +3,9 @@
 
 Each process computes the gradients of its share of every epoch's batches (rank ``r`` of ``w`` takes batches
 ``r, r + w, ...`` of the epoch's shuffled list, which every rank draws from the same seed); DDP averages them
-before the optimizer step, so all ranks hold the same weights. Rank 0 alone writes checkpoints and shows progress.
+before the optimizer step (the CD-VAE under ``DistributedDataParallel``; the surrogates and the generators,
+whose losses differentiate twice or step several optimizers per batch, by an all-reduce of the gradients), so
+all ranks hold the same weights. Rank 0 alone writes checkpoints and shows progress.
 One process with ``ddp=True`` reproduces plain training exactly for a fixed seed (averaging over one rank is the
 identity), which the tests check. Launch several with, e.g.::
 
@@ -61,6 +63,34 @@ class DistributedSetup:
         ids = [torch.device(device).index] if device.startswith("cuda") else None
         return DistributedDataParallel(module, device_ids=ids, find_unused_parameters=True)
 
+    def average_gradients(self, parameters: Any) -> None:
+        """Average the gradients of ``parameters`` over the ranks after ``backward`` (the loops that cannot run
+        under the DDP wrapper: gradient penalties differentiate twice, several optimizers step in one batch)."""
+        if not self.enabled or self.world_size == 1:
+            return
+        import torch.distributed as dist
+
+        for parameter in parameters:
+            if parameter.grad is not None:
+                dist.all_reduce(parameter.grad)
+                parameter.grad /= self.world_size
+
+    def broadcast_buffers(self, module: torch.nn.Module) -> None:
+        """Give every rank rank 0's buffers (BatchNorm statistics), so the ranks' models stay identical."""
+        if not self.enabled or self.world_size == 1:
+            return
+        import torch.distributed as dist
+
+        for buffer in module.buffers():
+            dist.broadcast(buffer, 0)
+
+    def epoch_rng(self, rng: torch.Generator, seed: int, epoch: int) -> torch.Generator:
+        """The generator for this rank's draws after the epoch's shared ones (batch order): rank 0 keeps ``rng``
+        (so one process draws what plain training does), other ranks get their own stream."""
+        if not self.enabled or self.rank == 0:
+            return rng
+        return torch.Generator().manual_seed(seed * 1_000_003 + epoch + 7919 * self.rank)
+
     def mean(self, value: float) -> float:
         """A per-rank number averaged over the ranks (itself on one)."""
         if not self.enabled or self.world_size == 1:
@@ -106,3 +136,8 @@ class LossModule(torch.nn.Module):
 
     def forward(self, *args: Any) -> Any:
         return self.model.loss(*args)
+
+
+def is_main_process() -> bool:
+    """Whether this process is rank 0 of its launch (every process not started by ``torchrun`` is)."""
+    return int(os.environ.get("RANK", "0")) == 0

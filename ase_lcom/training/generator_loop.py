@@ -108,6 +108,7 @@ def run_epochs(
     progress: bool = True,
     callback: Callable[[dict[str, Any]], None] | None = None,
     max_seconds: float | None = None,
+    write: bool = True,
 ) -> list[dict[str, Any]]:
     """Run epochs ``len(history) .. epochs - 1``, checkpointing each one.
 
@@ -119,10 +120,12 @@ def run_epochs(
         ``checkpoint_fn(history)`` returns the checkpoint content after the last epoch of ``history``.
     max_seconds
         Stop before an epoch once the recorded epochs (of this and earlier, interrupted runs) took this long.
+    write
+        Write checkpoints and the history (``False`` on the ranks of a distributed run other than 0).
     """
     from tqdm.auto import tqdm
 
-    bar = tqdm(range(len(history), epochs), desc=desc, unit="epoch", disable=not progress)
+    bar = tqdm(range(len(history), epochs), desc=desc, unit="epoch", disable=not progress or not write)
     for epoch in bar:
         if max_seconds is not None and sum(r["seconds"] for r in history) >= max_seconds:
             break
@@ -130,8 +133,9 @@ def run_epochs(
         losses = epoch_fn(epoch, progress)
         record = {"epoch": epoch + 1, **losses, "seconds": time.perf_counter() - start}
         history.append(record)
-        save_checkpoint(checkpoint_fn(history), out_dir / "last.pt")
-        write_json(history, out_dir / "history.json")
+        if write:
+            save_checkpoint(checkpoint_fn(history), out_dir / "last.pt")
+            write_json(history, out_dir / "history.json")
         bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()})
         if callback is not None:
             callback(record)

@@ -24,6 +24,7 @@ import torch
 
 from ase_lcom.models.checkpoints import CheckpointError
 from ase_lcom.models.surrogate import EnergySurrogate, SurrogateConfig, descend
+from ase_lcom.training.distributed import start as start_distributed
 
 
 @dataclass
@@ -82,11 +83,14 @@ def train_surrogate(
     model_config: SurrogateConfig | None = None,
     progress: bool = True,
     desc: str = "train surrogate",
+    ddp: bool = False,
 ) -> tuple[EnergySurrogate, dict[str, Any]]:
     """Fit a surrogate on data latents; returns the model (eval mode) and a record of the run.
 
     A random ``val_fraction`` of the rows is held out to report the validation MAE (eV/atom) per epoch; the
-    returned model is the one after the last epoch (the paper's recipe has no early stopping).
+    returned model is the one after the last epoch (the paper's recipe has no early stopping). ``ddp``: each
+    process of a ``torchrun`` launch trains on its share of the batches, gradients (and the dual variable's)
+    averaged over them (:mod:`.distributed`); one process gives the plain result.
     """
     from tqdm.auto import tqdm
 
@@ -109,28 +113,35 @@ def train_surrogate(
     log_alpha = torch.tensor(math.log(cfg.alpha_init), requires_grad=True)
     alpha_optimizer = torch.optim.Adam([log_alpha], lr=cfg.alpha_lr)
     history: list[dict[str, float]] = []
-    bar = tqdm(range(cfg.epochs), desc=desc, unit="epoch", disable=not progress)
+    setup = start_distributed(ddp)
+    bar = tqdm(range(cfg.epochs), desc=desc, unit="epoch", disable=not progress or not setup.is_main)
     for epoch in bar:
         model.train()
         sums: dict[str, float] = {}
-        for rows in np.array_split(rng.permutation(train), max(1, math.ceil(len(train) / cfg.batch_size))):
+        batches = np.array_split(rng.permutation(train), max(1, math.ceil(len(train) / cfg.batch_size)))
+        shard = setup.shard(batches)
+        for rows in shard:
             losses = coms_losses(model, latents[rows], compositions[rows], target[rows], cfg,
                                  log_alpha if cfg.conservative else None)
             optimizer.zero_grad()
             losses["total"].backward()
+            setup.average_gradients(model.parameters())
             optimizer.step()
             if cfg.conservative:
                 alpha_optimizer.zero_grad()
                 losses["alpha_loss"].backward()
+                setup.average_gradients([log_alpha])
                 alpha_optimizer.step()
             for key in ("mse", "gap", "alpha"):
                 sums[key] = sums.get(key, 0.0) + float(losses[key].detach()) * len(rows)
-        record = {"epoch": epoch + 1, **{k: v / len(train) for k, v in sums.items()}}
+        seen = sum(len(rows) for rows in shard)
+        record = {"epoch": epoch + 1, **{k: setup.mean(v / seen) for k, v in sums.items()}}
         if n_val:
             model.eval()
             with torch.no_grad():
                 record["val_mae"] = float(torch.mean(torch.abs(model(latents[val], compositions[val]) - energies[val])))
         history.append(record)
         bar.set_postfix(mse=f"{record['mse']:.3f}", gap=f"{record['gap']:.2f}", alpha=f"{record['alpha']:.2f}")
+    setup.finish()
     return model.eval(), {"config": asdict(cfg), "model_config": model.cfg.to_dict(), "history": history,
                           "train_rows": int(len(train)), "val_rows": int(n_val)}

@@ -72,3 +72,12 @@ def test_wrong_kind_of_checkpoint(toy_dataset, tmp_path):
                         DiffusionTrainConfig(epochs=1)).fit(toy_dataset, tmp_path, progress=False)
     with pytest.raises(CheckpointError, match="holds a 'diffusion' generator"):
         CDVAEGenerator.load(tmp_path / "generator.pt")
+
+
+def test_one_process_ddp_reproduces_plain_training(toy_dataset, tmp_path):
+    plain, ddp = _cdvae(epochs=2), _cdvae(epochs=2)
+    plain.fit(toy_dataset, tmp_path / "plain", progress=False)
+    ddp.fit(toy_dataset, tmp_path / "ddp", progress=False, ddp=True)
+    assert not torch.distributed.is_initialized()
+    for a, b in zip(plain.model.state_dict().values(), ddp.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)

@@ -145,3 +145,14 @@ def test_untrained_and_foreign_checkpoints(tmp_path):
     torch.save({"format": "cdvae"}, tmp_path / "x.pt")
     with pytest.raises(CheckpointError):
         CryinGAN.load(tmp_path / "x.pt")
+
+
+def test_one_process_ddp_reproduces_plain_training(toy_dataset, tmp_path):
+    plain, ddp = _gan(epochs=2), _gan(epochs=2)
+    plain.fit(toy_dataset, tmp_path / "plain", progress=False)
+    ddp.fit(toy_dataset, tmp_path / "ddp", progress=False, ddp=True)
+    assert not torch.distributed.is_initialized()
+    for name in ("generator", "coord_critic", "dist_critic"):
+        for a, b in zip(getattr(plain.models, name).state_dict().values(),
+                        getattr(ddp.models, name).state_dict().values(), strict=True):
+            assert torch.equal(a, b), name

@@ -116,3 +116,12 @@ def test_learns_a_single_structure(make_toy, tmp_path):
         loss = denoising_loss(model.model, frac, species, lattice, torch.Generator().manual_seed(0))
     assert float(loss) < 0.6
     assert isinstance(model.model, PeriodicScoreNetwork)
+
+
+def test_one_process_ddp_reproduces_plain_training(toy_dataset, tmp_path):
+    plain, ddp = _diffusion(epochs=2), _diffusion(epochs=2)
+    plain.fit(toy_dataset, tmp_path / "plain", progress=False)
+    ddp.fit(toy_dataset, tmp_path / "ddp", progress=False, ddp=True)
+    assert not torch.distributed.is_initialized()
+    for a, b in zip(plain.model.state_dict().values(), ddp.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
