@@ -79,10 +79,88 @@ def _load_chgnet(model_path: str | None) -> Any:
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints its parameter count
             if model_path is None:
-                return CHGNet.load(verbose=False, use_device="cpu")
-            return CHGNet.from_file(model_path)
+                return CHGNet.load(verbose=False, use_device="cpu")  # the weights shipped in the chgnet wheel
+            return CHGNet.from_dict(_plain_torch_file(model_path, "CHGNet model")["model"])
+    except CalculatorError:
+        raise
     except Exception as exc:
-        raise CalculatorError(f"cannot load CHGNet model {model_path}: {exc}") from exc
+        raise CalculatorError(f"cannot load CHGNet model {model_path}: {_reason(exc)}") from exc
+
+
+def _plain_torch_file(path: str | os.PathLike, what: str) -> Any:
+    """``torch.load(path, weights_only=True)``: tensors and plain values only, never code a pickle names.
+
+    Raises
+    ------
+    CalculatorError
+        When the file holds other Python objects (it is refused, not executed) or is unreadable.
+    """
+    import pickle
+
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CalculatorError(f"refused {what} {path}: it holds Python objects beyond tensors and plain values "
+                              "(loaded with weights_only=True; untrusted pickles are never executed)") from exc
+    except Exception as exc:
+        raise CalculatorError(f"cannot read {what} {path}: {_reason(exc)}") from exc
+
+
+MATGL_PACKAGE = "matgl"
+"""Classes a matgl model directory may name (``model.json``, ``model.pt``) must be defined in this package."""
+
+
+def check_matgl_model(directory: str | os.PathLike) -> None:
+    """Refuse a matgl model directory whose files name anything but ``matgl`` classes, before matgl builds them.
+
+    matgl imports the module and class that ``model.json`` (and every ``@module``/``@class`` entry of
+    ``model.pt``) names and calls it; a directory naming e.g. ``subprocess.Popen`` would run code.
+
+    Raises
+    ------
+    CalculatorError
+        For a class outside ``matgl``, a top-level class that is not a torch module, or unreadable files.
+    """
+    import matgl  # noqa: F401  (registers the numpy types model.pt may hold as safe for weights_only)
+    import torch
+
+    directory = Path(directory)
+    try:
+        header = json.loads((directory / "model.json").read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CalculatorError(f"cannot read {directory / 'model.json'}: {_reason(exc)}") from exc
+    if not isinstance(header, dict):
+        raise CalculatorError(f"{directory / 'model.json'} is not a matgl model description (a JSON object)")
+    top = _matgl_class(header.get("@module"), header.get("@class"), directory / "model.json")
+    if not issubclass(top, torch.nn.Module):
+        raise CalculatorError(f"refused {directory}: model.json names {top.__name__}, not a matgl model")
+    _plain_torch_file(directory / "state.pt", "matgl state file")
+    arguments = _plain_torch_file(directory / "model.pt", "matgl model file")
+    for value in arguments.values() if isinstance(arguments, dict) else ():
+        if isinstance(value, dict) and ("@module" in value or "@class" in value):
+            _matgl_class(value.get("@module"), value.get("@class"), directory / "model.pt")
+
+
+def _matgl_class(module: Any, name: Any, source: Path) -> type:
+    """The class ``module.name`` if it is defined in ``matgl``; a one-line refusal otherwise."""
+    import importlib
+
+    refused = f"refused {source}: it names {module}.{name}, not a {MATGL_PACKAGE} class (only matgl models load)"
+    if not isinstance(module, str) or not isinstance(name, str) or not module.split(".")[0] == MATGL_PACKAGE:
+        raise CalculatorError(refused)
+    if module.startswith("matgl.models._"):  # matgl's own mapping of private module names
+        module = "matgl.models"
+    elif module.startswith("matgl.apps._pes"):
+        module = "matgl.apps.pes"
+    try:
+        cls = getattr(importlib.import_module(module), name, None)
+    except ImportError as exc:
+        raise CalculatorError(f"{source} names module {module}, which matgl does not have") from exc
+    if not isinstance(cls, type) or cls.__module__.split(".")[0] != MATGL_PACKAGE:
+        raise CalculatorError(refused)
+    return cls
 
 
 def find_m3gnet_model(model: str | os.PathLike | None = None) -> Path:
@@ -121,6 +199,7 @@ def _m3gnet(model: str | os.PathLike | None = None, device: str = "cpu") -> Base
     from matgl.ext.ase import PESCalculator
 
     directory = find_m3gnet_model(model)
+    check_matgl_model(directory)
     try:
         potential = matgl.load_model(directory)
     except Exception as exc:

@@ -30,3 +30,7 @@ class PluginError(LCOMError, RuntimeError):
 class MetricError(LCOMError, ValueError):
     """A metric is asked for with an unknown setting or on inputs it is not defined for (wrong shapes, empty
     sets, missing structure properties)."""
+
+
+class UnsafeInputError(LCOMError, ValueError):
+    """A file names code to run (a class to import and build, a pickled object): it is refused, never executed."""

@@ -23,7 +23,7 @@ from ase import Atoms
 from pymatgen.core import Composition, Element, Lattice, Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from ase_lcom.errors import FormulaError, StructureError
+from ase_lcom.errors import FormulaError, StructureError, UnsafeInputError
 
 DEFAULT_MAX_ATOMS = 20
 """Default upper limit on atoms per cell (the size the shipped models are trained for)."""
@@ -238,6 +238,52 @@ def to_atoms(crystal: StructureLike) -> Atoms:
         atoms.pbc = True
         return atoms
     raise StructureError(f"expected an ase.Atoms or pymatgen Structure, got {type(crystal).__name__}")
+
+
+SAFE_SERIALIZED_CLASSES = frozenset({
+    ("pymatgen.core.structure", "Structure"), ("pymatgen.core.structure", "IStructure"),
+    ("pymatgen.core.lattice", "Lattice"), ("pymatgen.core.sites", "PeriodicSite"), ("pymatgen.core.sites", "Site"),
+    ("pymatgen.core.periodic_table", "Element"), ("pymatgen.core.periodic_table", "Species"),
+    ("pymatgen.core.periodic_table", "DummySpecies"), ("pymatgen.core.composition", "Composition"),
+    ("numpy", "array"),
+})
+"""``(@module, @class)`` pairs a structure dictionary from an untrusted file may name: pymatgen's decoder imports
+and builds whatever class a dictionary names, so anything else is refused before decoding."""
+
+_MAX_DICT_DEPTH = 64
+
+
+def structure_from_dict(data: object) -> Structure:
+    """``Structure.from_dict`` for untrusted input: every ``@module``/``@class`` it names must be a structure part.
+
+    Raises
+    ------
+    UnsafeInputError
+        For a class outside :data:`SAFE_SERIALIZED_CLASSES` (nothing is imported or built).
+    StructureError
+        For nesting deeper than 64 levels or a dictionary pymatgen cannot build a structure from.
+    """
+    if not isinstance(data, Mapping):
+        raise StructureError(f"a structure must be a JSON object (pymatgen Structure.as_dict), got "
+                             f"{type(data).__name__}")
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:  # iterative: a deeply nested file cannot exhaust the interpreter's recursion limit
+        item, depth = stack.pop()
+        if depth > _MAX_DICT_DEPTH:
+            raise StructureError(f"structure dictionary nested deeper than {_MAX_DICT_DEPTH} levels")
+        if isinstance(item, Mapping):
+            if "@module" in item or "@class" in item:
+                named = (item.get("@module"), item.get("@class"))
+                if named not in SAFE_SERIALIZED_CLASSES:
+                    raise UnsafeInputError(f"refused a structure that names {named[0]}.{named[1]}: only pymatgen "
+                                         "structure classes may appear in a structure dictionary")
+            stack.extend((value, depth + 1) for value in item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((value, depth + 1) for value in item)
+    try:
+        return Structure.from_dict(dict(data))
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise StructureError(f"not a pymatgen structure dictionary: {type(exc).__name__}: {exc}") from exc
 
 
 def validate_structure(

@@ -32,7 +32,7 @@ from ase_lcom.data.records import CrystalDatabase, CrystalRecord, DataError
 from ase_lcom.execution import Executor, executor_for, worker_calculator
 from ase_lcom.metrics.matching import structure_matcher
 from ase_lcom.store import ResultsStore
-from ase_lcom.structure import formula_unit_options, parse_formula
+from ase_lcom.structure import formula_unit_options, parse_formula, structure_from_dict
 
 if TYPE_CHECKING:
     from ase_lcom.calculators import ReferenceEnergies
@@ -123,7 +123,7 @@ def build_candidate(task: Task) -> Structure:
     if task.method == "prototype":
         return dict(decorate(task.formula))[task.label]
     if task.method == "import":
-        return Structure.from_dict(json.loads(task.structure))
+        return structure_from_dict(json.loads(task.structure))
     composition = Composition(task.formula) * int(task.label.removeprefix("z"))
     return random_structure(composition, np.random.default_rng(task.seed))
 
@@ -300,7 +300,7 @@ def _store(result: dict[str, Any], database: CrystalDatabase, references: Refere
     """Check a relaxed candidate against the leakage controls and the stored structures of its composition;
     store it (``relaxed``) or log why not (``excluded``, ``duplicate``)."""
     task: Task = result["task"]
-    structure = Structure.from_dict(result["structure"])
+    structure = structure_from_dict(result["structure"])
     energy = result["energy_per_atom"]
     if any(matcher.fit(structure, ref) for ref in forbidden):
         _log_task(log, task.uid, "excluded", "matches an excluded reference structure")

@@ -32,8 +32,8 @@ from typing import Any
 from pymatgen.core import Lattice, Structure
 
 from ase_lcom.data.records import FORMATION_KEYS, CrystalRecord, DataError, record_from_row
-from ase_lcom.errors import LCOMError
-from ase_lcom.structure import to_structure, validate_structure
+from ase_lcom.errors import LCOMError, UnsafeInputError
+from ase_lcom.structure import structure_from_dict, to_structure, validate_structure
 
 TOTAL_COLUMNS = ("energy_per_atom",)
 
@@ -110,6 +110,8 @@ def _checked(
     try:
         record = build()
         validate_structure(record.structure)
+    except UnsafeInputError:
+        raise  # a file that names code to run is refused as a whole, not skipped row by row
     except (LCOMError, ValueError, KeyError, IndexError, TypeError) as exc:
         _skip(path, row, exc)
         return None
@@ -194,7 +196,7 @@ def _read_matbench(path: Path) -> Iterator[CrystalRecord]:
         def build(row=row, i=i) -> CrystalRecord:
             value = _finite(row[columns.index(target)]) if target else None
             return CrystalRecord(
-                structure=Structure.from_dict(row[s_col]),
+                structure=structure_from_dict(row[s_col]),
                 energy_per_atom=None if is_formation else value,
                 formation_energy_per_atom=value if is_formation else None,
                 source=path.name, id=f"{path.name}:{index[i] if i < len(index) else i}",
