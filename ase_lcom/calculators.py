@@ -36,7 +36,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from pymatgen.core import Composition, Element, Structure
 from threadpoolctl import threadpool_limits
 
-from ase_lcom.errors import CalculatorError, StructureError
+from ase_lcom import limits
+from ase_lcom.errors import CalculatorError, InvalidValueError, StructureError
 from ase_lcom.structure import StructureLike, to_atoms, to_structure
 
 DEFAULT_CALCULATOR = "chgnet"
@@ -218,6 +219,11 @@ def _gpaw(
 ) -> BaseCalculator:
     from gpaw import GPAW, PW
 
+    try:
+        ecut = limits.positive_float(ecut, "GPAW ecut (eV)")
+        kpt_density = limits.positive_float(kpt_density, "GPAW kpt_density (k-points per reciprocal Angstrom)")
+    except InvalidValueError as exc:
+        raise CalculatorError(str(exc)) from None
     return GPAW(mode=PW(ecut), xc=xc, kpts={"density": kpt_density, "gamma": True}, txt=txt, **gpaw_options)
 
 
@@ -273,6 +279,9 @@ def get_calculator(name: str = DEFAULT_CALCULATOR, **options: Any) -> BaseCalcul
     CalculatorError
         Unknown name, package not installed, bad option or missing weights.
     """
+    if not isinstance(name, str):
+        raise CalculatorError(f"a calculator is named by a string ({', '.join(CALCULATORS)}), not "
+                              f"{type(name).__name__}")
     info = CALCULATORS.get(name.lower())
     if info is None:
         raise CalculatorError(f"unknown calculator {name!r}; choose from {', '.join(CALCULATORS)}")
@@ -283,6 +292,25 @@ def get_calculator(name: str = DEFAULT_CALCULATOR, **options: Any) -> BaseCalcul
         return info.factory(**options)
     except TypeError as exc:
         raise CalculatorError(f"bad option for calculator {info.name!r}: {exc}") from exc
+
+
+BYTES_PER_ATOM = {"chgnet": 18e6, "matgl": 18e6}
+"""Peak memory per atom of the graph potentials (CHGNet measured: a 2048-atom cell took 23 GB at ~18 MB/atom;
+M3GNet assumed alike), by the top-level package of the calculator's class."""
+
+
+def check_calculator_memory(n_atoms: int, calculator: BaseCalculator) -> None:
+    """Refuse a cell of ``n_atoms`` that a graph potential could not hold in the available memory.
+
+    Raises
+    ------
+    InvalidValueError
+        With the estimate, the limit in atoms and how to raise it (``$ASE_LCOM_MEMORY_GB``).
+    """
+    package = next((type_.__module__.split(".")[0] for type_ in type(calculator).__mro__
+                    if type_.__module__.split(".")[0] in BYTES_PER_ATOM), None)
+    if package is not None:
+        limits.check_memory(n_atoms, BYTES_PER_ATOM[package], f"{package} ({type(calculator).__name__})")
 
 
 def _resolve(calculator: str | BaseCalculator) -> BaseCalculator:
@@ -357,10 +385,15 @@ def relax(
     import ase.optimize
     from ase.filters import FrechetCellFilter
 
-    if optimizer.upper() not in OPTIMIZERS:
+    fmax = limits.positive_float(fmax, "fmax")
+    steps = limits.step_budget(steps, "steps")
+    if fix_symmetry:
+        symprec = limits.positive_float(symprec, "symprec")
+    if not isinstance(optimizer, str) or optimizer.upper() not in OPTIMIZERS:
         raise CalculatorError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
     atoms = to_atoms(crystal)
     atoms.calc = _resolve(calculator)
+    check_calculator_memory(len(atoms), atoms.calc)
     if fix_symmetry:
         from ase.constraints import FixSymmetry
 
@@ -427,6 +460,7 @@ def energy_per_atom(crystal: StructureLike, calculator: str | BaseCalculator = D
     """
     atoms = to_atoms(crystal)
     atoms.calc = _resolve(calculator)
+    check_calculator_memory(len(atoms), atoms.calc)
     try:
         energy = float(atoms.get_potential_energy()) / len(atoms)
     except Exception as exc:

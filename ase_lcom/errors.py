@@ -34,3 +34,7 @@ class MetricError(LCOMError, ValueError):
 
 class UnsafeInputError(LCOMError, ValueError):
     """A file names code to run (a class to import and build, a pickled object): it is refused, never executed."""
+
+
+class InvalidValueError(LCOMError, ValueError):
+    """A count, tolerance, seed, step budget, memory need or output path is outside what can be honoured."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +71,7 @@ def parse_formula(formula: FormulaLike, max_atoms: int | None = DEFAULT_MAX_ATOM
         amounts = {str(k): v for k, v in formula.items()}
         text = str(dict(formula))
     elif isinstance(formula, str):
-        text = formula.strip()
+        text = unicodedata.normalize("NFKC", formula).strip()  # full-width letters and digits become ASCII
         if not text:
             raise FormulaError("empty formula: give a chemical formula such as 'ZnO'")
         amounts = _parse_text(text)
@@ -79,7 +80,23 @@ def parse_formula(formula: FormulaLike, max_atoms: int | None = DEFAULT_MAX_ATOM
     return _validated(amounts, text, max_atoms)
 
 
+MAX_FORMULA_DEPTH = 10
+"""Deepest bracket nesting a formula may have (real formulas need two or three)."""
+
+MAX_FORMULA_LENGTH = 500
+"""Longest formula text accepted, in characters."""
+
+_CLOSING = {"(": ")", "[": "]"}
+
+
 def _parse_text(text: str) -> dict[str, float]:
+    if len(text) > MAX_FORMULA_LENGTH:
+        raise FormulaError(f"formula of {len(text)} characters is longer than the limit of {MAX_FORMULA_LENGTH}")
+    for char in text:
+        if not char.isascii():
+            name = unicodedata.name(char, "unnamed")
+            raise FormulaError(f"invalid character {char!r} (U+{ord(char):04X} {name}) in formula {text!r}: "
+                               "element symbols are written in ASCII letters")
     tokens = [t for t in _TOKEN.findall(text) if not t.isspace()]
     for tok in tokens:
         if len(tok) == 1 and not (tok.isalnum() or tok in "()[]."):
@@ -88,34 +105,41 @@ def _parse_text(text: str) -> dict[str, float]:
         raise FormulaError(
             f"{text!r} is not a formula: element symbols start with a capital letter (e.g. 'NaCl')"
         )
-    amounts, pos = _parse_group(tokens, 0, text)
-    if pos != len(tokens):
-        raise FormulaError(f"unbalanced parentheses in formula {text!r}")
-    return amounts
+    return _parse_tokens(tokens, text)
 
 
-def _parse_group(tokens: list[str], pos: int, text: str) -> tuple[dict[str, float], int]:
-    """Parse tokens from ``pos`` up to a closing bracket; return amounts and the next position."""
-    amounts: dict[str, float] = {}
-    while pos < len(tokens) and tokens[pos] not in ")]":
+def _parse_tokens(tokens: list[str], text: str) -> dict[str, float]:
+    """Amounts of a token list; iterative, with nesting bounded by :data:`MAX_FORMULA_DEPTH`."""
+    groups: list[dict[str, float]] = [{}]  # amounts of each open group, outermost first
+    opened: list[str] = []
+    pos = 0
+    while pos < len(tokens):
         tok = tokens[pos]
-        if tok in "([":
-            inner, pos = _parse_group(tokens, pos + 1, text)
-            if pos >= len(tokens) or tokens[pos] != {"(": ")", "[": "]"}[tok]:
-                raise FormulaError(f"unbalanced parentheses in formula {text!r}")
+        if tok in _CLOSING:
+            if len(opened) >= MAX_FORMULA_DEPTH:
+                raise FormulaError(f"brackets nested deeper than {MAX_FORMULA_DEPTH} levels in formula {text[:40]!r}...")
+            opened.append(tok)
+            groups.append({})
             pos += 1
-            factor, pos = _amount(tokens, pos, "group", text)
+        elif tok in ")]":
+            if not opened or _CLOSING[opened.pop()] != tok:
+                raise FormulaError(f"unbalanced parentheses in formula {text!r}")
+            inner = groups.pop()
+            factor, pos = _amount(tokens, pos + 1, "group", text)
             for el, amt in inner.items():
-                amounts[el] = amounts.get(el, 0) + amt * factor
+                groups[-1][el] = groups[-1].get(el, 0) + amt * factor
         elif tok[0].isalpha():
             symbols = _split_symbols(tok, text)
             factor, pos = _amount(tokens, pos + 1, symbols[-1], text)
+            amounts = groups[-1]
             for symbol in symbols[:-1]:
                 amounts[symbol] = amounts.get(symbol, 0) + 1
             amounts[symbols[-1]] = amounts.get(symbols[-1], 0) + factor
         else:
             raise FormulaError(f"amount {tok!r} in formula {text!r} does not follow an element symbol")
-    return amounts, pos
+    if opened:
+        raise FormulaError(f"unbalanced parentheses in formula {text!r}")
+    return groups[0]
 
 
 def _split_symbols(word: str, text: str) -> list[str]:

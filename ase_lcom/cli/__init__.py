@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from ase_lcom import __version__
 from ase_lcom.cli import benchmark, calculation, data, generators, listing, predict, predict_many, train
-from ase_lcom.cli.common import PROG
+from ase_lcom.cli.common import PROG, Parser
 from ase_lcom.errors import LCOMError
 
 COMMAND_GROUPS = (calculation, data, train, generators, predict, predict_many, benchmark, listing)
@@ -21,7 +21,7 @@ COMMAND_GROUPS = (calculation, data, train, generators, predict, predict_many, b
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``ase-lcom`` parser with every command group's subcommands."""
-    parser = argparse.ArgumentParser(prog=PROG, description="Crystal structure prediction for ASE and pymatgen.")
+    parser = Parser(prog=PROG, description="Crystal structure prediction for ASE and pymatgen.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

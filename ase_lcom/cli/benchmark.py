@@ -9,7 +9,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ase_lcom.cli.common import UsageError, comma_list, int_list, options_from_flags, use_agg_backend
+from ase_lcom.cli.common import (
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    SEED,
+    LATENT_STEPS,
+    UsageError,
+    comma_list,
+    seed_list,
+    options_from_flags,
+    use_agg_backend,
+)
 
 
 def register(sub: Any) -> None:
@@ -28,7 +38,7 @@ def register(sub: Any) -> None:
     csp26.add_argument("--polish", metavar="CALC", help="lcom/sl/cdvae: calculator that scores and polishes "
                        "their candidates (default chgnet); 'none' for the pure LCOM method (rows labelled e.g. "
                        "lcom+pure)")
-    csp26.add_argument("--budget", type=int, help="energy evaluations for ras/pso/bo (default 300; GN-OA: 5000)")
+    csp26.add_argument("--budget", type=POSITIVE_INT, help="energy evaluations for ras/pso/bo (default 300; GN-OA: 5000)")
     csp26.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
     csp26.add_argument("--no-relax", action="store_true", help="skip relaxing predictions")
     csp26.add_argument("--dft-check", help="comma-separated compounds to recheck with GPAW, e.g. NaCl,MgO,ZnO,Si")
@@ -42,14 +52,14 @@ def register(sub: Any) -> None:
     gain.add_argument("--out", required=True, help="directory for improvement.json and improvement.png")
     gain.add_argument("--compounds", help="comma-separated subset of the 26 compounds")
     gain.add_argument("--model", help="LCOM bundle (default: the shipped model)")
-    gain.add_argument("--n-seeds", type=int, default=8, metavar="N",
+    gain.add_argument("--n-seeds", type=POSITIVE_INT, default=8, metavar="N",
                       help="seed structures per compound and run (default 8)")
     gain.add_argument("--start", default="relaxed-random", choices=["relaxed-random", "predictor"],
                       help="seeds: random cells relaxed by the calculator, as in the paper (default), or the "
                       "predictor's own seeds (data, prototypes, random cells)")
-    gain.add_argument("--steps", type=int, help="latent gradient steps for both surrogates (default: "
+    gain.add_argument("--steps", type=LATENT_STEPS, help="latent gradient steps for both surrogates (default: "
                       "the model's, 50)")
-    gain.add_argument("--step-lr", type=float, help="latent step size for both surrogates (default: "
+    gain.add_argument("--step-lr", type=POSITIVE_FLOAT, help="latent step size for both surrogates (default: "
                       "the model's: 0.8 in whitened units since v4, 0.05 raw before)")
     gain.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
     gain.add_argument("--seed-cache", metavar="FILE", help="JSON file keeping the relaxed seeds, so another model "
@@ -70,9 +80,9 @@ def register(sub: Any) -> None:
     what.add_argument("--structures", metavar="FILE", help="generated structures (extxyz or any ASE-readable file)")
     dismai.add_argument("--model", metavar="FILE", help="the generator's checkpoint or training directory")
     dismai.add_argument("--out", required=True, help="folder for features, report.md, report.json and plots")
-    dismai.add_argument("--n", type=int, help="structures to sample (default 1000) or to take from --structures "
+    dismai.add_argument("--n", type=POSITIVE_INT, help="structures to sample (default 1000) or to take from --structures "
                         "(default all)")
-    dismai.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    dismai.add_argument("--seed", type=SEED, default=0, help="sampling seed (default 0)")
     dismai.add_argument("--device", default="cpu", help="where the generator samples: cpu (default) or cuda")
     dismai.add_argument("--align", choices=["fixed", "translate", "rotate"],
                         help="alloys: how the reference lattice is placed on generated structures (default: fixed "
@@ -80,9 +90,9 @@ def register(sub: Any) -> None:
     dismai.add_argument("--relax", choices=["sw", "none"], default="sw",
                         help="a-Si: fixed-cell Stillinger-Weber relaxation as part of the failure check (default "
                         "sw; none: close-contact check only)")
-    dismai.add_argument("--motif-limit", type=int, metavar="N",
+    dismai.add_argument("--motif-limit", type=POSITIVE_INT, metavar="N",
                         help="a-Si: motif fingerprints (about 2 s per structure) for the first N structures only")
-    dismai.add_argument("--workers", type=int, default=1, help="processes for the per-structure features (default 1)")
+    dismai.add_argument("--workers", type=POSITIVE_INT, default=1, help="processes for the per-structure features (default 1)")
     dismai.add_argument("-q", "--quiet", action="store_true")
     dismai.set_defaults(func=run_dismai)
 
@@ -94,7 +104,7 @@ def run_csp26(args: argparse.Namespace) -> int:
     from ase_lcom.predictors import load_predictor
 
     formulas = benchmark_compounds(comma_list(args.compounds))
-    seeds = int_list(args.seeds, "--seeds")
+    seeds = seed_list(args.seeds, "--seeds")
     if args.protocol == "held-out" and not args.model:
         raise UsageError("--protocol held-out needs --model: a bundle trained without the 26 compounds "
                          "(BENCHMARKS.md)")
@@ -133,7 +143,7 @@ def run_improvement(args: argparse.Namespace) -> int:
     from ase_lcom.models.bundle import cached_model
 
     formulas = benchmark_compounds(comma_list(args.compounds))
-    seeds = int_list(args.seeds, "--seeds")
+    seeds = seed_list(args.seeds, "--seeds")
     units = {f: experimental_units(f) for f in formulas}
     rows = improvement.seed_improvements(formulas, cached_model(args.model), units, args.calculator,
                                          n_seeds=args.n_seeds, seed=seeds, start=args.start, steps=args.steps,

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ase_lcom.cli.common import add_calculator_arguments, calculator_options
+from ase_lcom.cli.common import POSITIVE_FLOAT, STEPS, add_calculator_arguments, calculator_options, output_path
 
 
 def register(sub: Any) -> None:
@@ -14,8 +14,8 @@ def register(sub: Any) -> None:
     relax = sub.add_parser("relax", help="relax a structure file with a calculator")
     relax.add_argument("file", help="structure file (CIF, POSCAR, extxyz, ... anything ase.io reads)")
     add_calculator_arguments(relax)
-    relax.add_argument("--fmax", type=float, default=0.05, help="force threshold, eV/A (default 0.05)")
-    relax.add_argument("--steps", type=int, default=500, help="maximum optimizer steps (default 500)")
+    relax.add_argument("--fmax", type=POSITIVE_FLOAT, default=0.05, help="force threshold, eV/A (default 0.05)")
+    relax.add_argument("--steps", type=STEPS, default=500, help="maximum optimizer steps (default 500)")
     relax.add_argument("--optimizer", default="FIRE", help="FIRE (default), BFGS or LBFGS")
     relax.add_argument("--fixed-cell", action="store_true", help="relax positions only")
     relax.add_argument("--trajectory", help="write the ASE trajectory here")
@@ -39,8 +39,11 @@ def _references(args: argparse.Namespace) -> Any:
 def run_relax(args: argparse.Namespace) -> int:
     """Relax ``args.file`` and write the result (default ``FILE_relaxed.cif``)."""
     from ase_lcom.calculators import get_calculator, relax
-    from ase_lcom.structure import read_structure, write_structure
+    from ase_lcom.errors import StructureError
+    from ase_lcom.structure import read_structure, validate_structure, write_structure
 
+    out = Path(output_path(args.output or Path(args.file).with_name(f"{Path(args.file).stem}_relaxed.cif"), "--output"))
+    output_path(args.trajectory, "--trajectory")
     structure = read_structure(args.file)
     result = relax(
         structure,
@@ -52,7 +55,10 @@ def run_relax(args: argparse.Namespace) -> int:
         trajectory=args.trajectory,
         progress=not args.quiet,
     )
-    out = Path(args.output or Path(args.file).with_name(f"{Path(args.file).stem}_relaxed.cif"))
+    try:
+        validate_structure(result.structure)
+    except StructureError as exc:
+        raise StructureError(f"relaxation of {args.file} ended in an impossible structure, not written: {exc}") from None
     write_structure(result.structure, out)
     status = f"converged in {result.steps} steps" if result.converged else f"NOT converged after {result.steps} steps"
     line = f"{result.structure.composition.reduced_formula}: E = {result.energy_per_atom:.4f} eV/atom"

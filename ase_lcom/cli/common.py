@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
-from ase_lcom.errors import LCOMError
+from ase_lcom import limits
+from ase_lcom.errors import InvalidValueError, LCOMError
 
 PROG = "ase-lcom"
 EXCLUDE_HELP = "comma-separated formulas to leave out of training, or csp26 (the held-out protocol)"
@@ -16,6 +17,77 @@ EXCLUDE_HELP = "comma-separated formulas to leave out of training, or csp26 (the
 
 class UsageError(LCOMError, ValueError):
     """A command-line flag is malformed or does not apply to what the command was asked to do."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line (``PROG CMD: error: ...``), exit status 2."""
+
+    def error(self, message: str) -> Any:  # argparse prints the usage block and the message otherwise
+        self.exit(2, f"{self.prog}: error: {message.splitlines()[0] if message else 'bad arguments'} "
+                     f"(see {self.prog} --help)\n")
+
+
+def _checked_type(convert: Callable[[str], Any], check: Callable[..., Any], what: str) -> Callable[[str], Any]:
+    """An argparse ``type``: ``convert`` the text, then ``check`` it (an :mod:`ase_lcom.limits` function)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        try:
+            return check(value, "value")
+        except InvalidValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = what
+    return parse
+
+
+POSITIVE_INT = _checked_type(int, limits.positive_int, "a positive integer")
+NON_NEGATIVE_INT = _checked_type(int, limits.non_negative_int, "an integer of 0 or more")
+POSITIVE_FLOAT = _checked_type(float, limits.positive_float, "a positive number")
+NON_NEGATIVE_FLOAT = _checked_type(float, limits.non_negative_float, "a number of 0 or more")
+SEED = _checked_type(int, limits.random_seed, "a seed in [0, 2**32)")
+STEPS = _checked_type(int, limits.step_budget, "a positive number of steps")
+LATENT_STEPS = _checked_type(int, lambda value, name: limits.step_budget(value, name, minimum=0),
+                             "a number of steps, 0 or more")
+MAX_CANDIDATES = 10_000
+"""Most candidates one prediction may decode (``-k``)."""
+CANDIDATES = _checked_type(int, lambda value, name: limits.positive_int(value, name, MAX_CANDIDATES),
+                           "a positive number of candidates")
+
+
+def output_path(path: str | None, name: str) -> str | None:
+    """``path`` checked to be writable before the work starts (``None`` passes)."""
+    if path is None:
+        return None
+    try:
+        return str(limits.writable_output(path, name))
+    except InvalidValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def formula_list(text: str | None, option: str, keywords: Sequence[str] = ()) -> list[str]:
+    """Comma-separated formulas given to ``option``, each parsed (``keywords`` such as ``csp26`` pass as they are).
+
+    Raises
+    ------
+    UsageError
+        Naming the option and the entry that is not a formula.
+    """
+    from ase_lcom.errors import FormulaError
+    from ase_lcom.structure import parse_formula
+
+    items = comma_list(text)
+    for item in items:
+        if item.lower() in keywords:
+            continue
+        try:
+            parse_formula(item, max_atoms=None)
+        except FormulaError as exc:
+            raise UsageError(f"{option}: {exc}") from None
+    return items
 
 
 def comma_list(text: str | None) -> list[str]:
@@ -29,6 +101,14 @@ def int_list(text: str, option: str) -> list[int]:
         return [int(part) for part in text.split(",")]
     except ValueError:
         raise UsageError(f"{option} takes comma-separated integers, e.g. 0,1,2 (got {text!r})") from None
+
+
+def seed_list(text: str, option: str) -> list[int]:
+    """``"0,1,2"`` given to ``option`` as seeds, each in ``[0, 2**32)``."""
+    try:
+        return [limits.random_seed(seed, option) for seed in int_list(text, option)]
+    except InvalidValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def float_list(text: str, option: str) -> tuple[float, ...]:
@@ -68,7 +148,7 @@ def add_calculator_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_executor_arguments(parser: argparse.ArgumentParser, workers_default: int = 1) -> None:
     """``--workers N`` (local processes) and ``--dask [ADDRESS]`` (a Dask cluster)."""
-    parser.add_argument("--workers", type=int, help=f"worker processes, one thread each (default "
+    parser.add_argument("--workers", type=POSITIVE_INT, help=f"worker processes, one thread each (default "
                         f"{workers_default}; with --dask and no ADDRESS: the local cluster's, default all cores)")
     parser.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
                         help="run on Dask: a LocalCluster sized to the machine (no ADDRESS) or the scheduler at "

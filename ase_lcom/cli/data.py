@@ -7,7 +7,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ase_lcom.cli.common import UsageError, add_executor_arguments, comma_list, executor_from_flags, use_agg_backend
+from ase_lcom.cli.common import (
+    NON_NEGATIVE_INT,
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    SEED,
+    STEPS,
+    UsageError,
+    add_executor_arguments,
+    executor_from_flags,
+    formula_list,
+    output_path,
+    use_agg_backend,
+)
 
 
 def register(sub: Any) -> None:
@@ -21,16 +33,16 @@ def register(sub: Any) -> None:
     gen.add_argument("--compositions", help="comma-separated formulas (instead of, or replacing, the preset's)")
     gen.add_argument("--exclude-compositions", help="comma-separated formulas to leave out entirely")
     gen.add_argument("--calculator", "-c", default="chgnet")
-    gen.add_argument("--n-random", type=int, default=6, help="random symmetric cells per composition (default 6)")
-    gen.add_argument("--max-atoms", type=int, default=12, help="atoms per cell at most (default 12)")
-    gen.add_argument("--fmax", type=float, default=0.05)
-    gen.add_argument("--steps", type=int, default=150)
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--n-random", type=NON_NEGATIVE_INT, default=6, help="random symmetric cells per composition (default 6)")
+    gen.add_argument("--max-atoms", type=POSITIVE_INT, default=12, help="atoms per cell at most (default 12)")
+    gen.add_argument("--fmax", type=POSITIVE_FLOAT, default=0.05)
+    gen.add_argument("--steps", type=STEPS, default=150)
+    gen.add_argument("--seed", type=SEED, default=0)
     add_executor_arguments(gen, workers_default=2)
-    gen.add_argument("--max-tasks", type=int, help="stop after this many new tasks")
+    gen.add_argument("--max-tasks", type=POSITIVE_INT, help="stop after this many new tasks")
     gen.add_argument("--add", nargs="+", metavar="FILE",
                      help="also relax structures drawn from these datasets (any readable format; energies recomputed)")
-    gen.add_argument("--add-per-file", type=int, default=200,
+    gen.add_argument("--add-per-file", type=POSITIVE_INT, default=200,
                      help="structures drawn from each --add file (default 200)")
     gen.add_argument("-q", "--quiet", action="store_true")
     gen.set_defaults(func=run_generate)
@@ -41,10 +53,10 @@ def register(sub: Any) -> None:
                         "alloy-1500K-narrow or a-Si")
     dismai.add_argument("--out", required=True,
                         help="root folder: the set goes to OUT/NAME/, checkpoints to OUT/_work/")
-    dismai.add_argument("--seed", type=int, default=0)
-    dismai.add_argument("--n-passes", type=int, help="alloys: Monte Carlo passes per chain (default 50000)")
-    dismai.add_argument("--n-structures", type=int, help="structures in the set (alloys 1500, a-Si 200)")
-    dismai.add_argument("--workers", type=int, default=1, help="a-Si: melt-quenches run in parallel (default 1)")
+    dismai.add_argument("--seed", type=SEED, default=0)
+    dismai.add_argument("--n-passes", type=POSITIVE_INT, help="alloys: Monte Carlo passes per chain (default 50000)")
+    dismai.add_argument("--n-structures", type=POSITIVE_INT, help="structures in the set (alloys 1500, a-Si 200)")
+    dismai.add_argument("--workers", type=POSITIVE_INT, default=1, help="a-Si: melt-quenches run in parallel (default 1)")
     dismai.add_argument("-q", "--quiet", action="store_true")
     dismai.set_defaults(func=run_dismai)
 
@@ -61,11 +73,15 @@ def run_generate(args: argparse.Namespace) -> int:
     from ase_lcom.benchmarks.leakage import default_dataset_run
     from ase_lcom.data.generator import GenerationSettings, generate, import_tasks
 
+    exclude = formula_list(args.exclude_compositions, "--exclude-compositions")
+    compositions = formula_list(args.compositions, "--compositions")
+    if Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a folder: give the database file, e.g. {Path(args.out) / 'data.db'}")
     run: dict[str, Any] = {}
     if args.preset == "default":
         run = default_dataset_run(args.calculator, args.out, progress=not args.quiet)
-    if args.compositions:
-        run["compositions"] = comma_list(args.compositions)
+    if compositions:
+        run["compositions"] = compositions
     if not run.get("compositions"):
         raise UsageError("give --compositions F1,F2,... or --preset default")
     settings = GenerationSettings(calculator=args.calculator, n_random=args.n_random, max_atoms=args.max_atoms,
@@ -73,7 +89,7 @@ def run_generate(args: argparse.Namespace) -> int:
     imports = import_tasks(args.add, settings, args.add_per_file) if args.add else []
     with executor_from_flags(args) as executor:
         report = generate(args.out, settings=settings, executor=executor,
-                          exclude_compositions=comma_list(args.exclude_compositions), max_tasks=args.max_tasks,
+                          exclude_compositions=exclude, max_tasks=args.max_tasks,
                           progress=not args.quiet, imports=imports, **run)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing to do"
     print(f"{args.out}: {report.planned} tasks planned, {report.already_done} already done; this run: {counts} "
@@ -96,6 +112,8 @@ def run_summary(args: argparse.Namespace) -> int:
     from ase_lcom.data.readers import read_records
     from ase_lcom.data.summary import plot_summary, public, summarize
 
+    output_path(args.json, "--json")
+    output_path(args.plot, "--plot")
     summary = summarize(read_records(args.file, format=args.format))
     text = json.dumps(public(summary), indent=1)
     print(text)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ase_lcom.cli.common import UsageError
+from ase_lcom.cli.common import POSITIVE_INT, SEED, UsageError
 
 
 def register(sub: Any) -> None:
@@ -14,9 +14,9 @@ def register(sub: Any) -> None:
     sample = sub.add_parser("sample", help="sample structures from a trained generator (cryingan, diffusion, cdvae)")
     sample.add_argument("source", metavar="DIR_OR_CHECKPOINT",
                         help="training directory (its generator.pt, else last.pt) or a generator checkpoint")
-    sample.add_argument("-n", type=int, default=1000, help="structures to sample (default 1000)")
+    sample.add_argument("-n", type=POSITIVE_INT, default=1000, help="structures to sample (default 1000)")
     sample.add_argument("-o", "--output", default="generated.extxyz", help="file to write (default generated.extxyz)")
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--seed", type=SEED, default=0)
     sample.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     sample.set_defaults(func=run_sample)
 

@@ -6,17 +6,26 @@ import argparse
 import time
 from typing import Any
 
-from ase_lcom.cli.common import options_from_flags, use_agg_backend
+from ase_lcom.cli.common import (
+    CANDIDATES,
+    POSITIVE_INT,
+    SEED,
+    LATENT_STEPS,
+    UsageError,
+    options_from_flags,
+    output_path,
+    use_agg_backend,
+)
 
 
 def register(sub: Any) -> None:
     """Add ``predict`` to the top-level subcommands."""
     predict = sub.add_parser("predict", help="predict the crystal structure of a formula")
     predict.add_argument("formula", help="chemical formula, e.g. ZnO, SrTiO3, Mg2SiO4")
-    predict.add_argument("--formula-units", "--z", dest="formula_units", type=int, metavar="N",
+    predict.add_argument("--formula-units", "--z", dest="formula_units", type=POSITIVE_INT, metavar="N",
                          help="formula units per cell (default: try several and rank)")
-    predict.add_argument("--n-candidates", "-k", type=int, default=8, help="crystals decoded (default 8)")
-    predict.add_argument("--steps", type=int, help="latent gradient steps (default: the model's)")
+    predict.add_argument("--n-candidates", "-k", type=CANDIDATES, default=8, help="crystals decoded (default 8)")
+    predict.add_argument("--steps", type=LATENT_STEPS, help="latent gradient steps (default: the model's)")
     predict.add_argument("--relax", action="store_true", help="relax candidates with CHGNet and re-rank")
     predict.add_argument("--rank-by", metavar="CALC",
                          help="re-rank candidates by this calculator's single-point energy, e.g. chgnet")
@@ -28,7 +37,7 @@ def register(sub: Any) -> None:
                          help="the LCOM paper's pure method (same as --polish none)")
     predict.add_argument("--predictor", "-p", default="lcom", help="lcom (default), sl, cdvae, or any installed")
     predict.add_argument("--model", help="LCOM model bundle (default: the shipped model)")
-    predict.add_argument("--seed", type=int, default=0)
+    predict.add_argument("--seed", type=SEED, default=0)
     predict.add_argument("-o", "--output", help="output file, any ase.io format (default FORMULA_PREDICTOR.cif)")
     predict.add_argument("--plot", help="PNG of the surrogate energy along the latent optimisation")
     predict.set_defaults(func=run_predict)
@@ -41,10 +50,15 @@ def _energy(value: float | None, width: int) -> str:
 def run_predict(args: argparse.Namespace) -> int:
     """Predict, print the ranked candidates and write the best one."""
     from ase_lcom.errors import PluginError
-    from ase_lcom.predictors import load_predictor
+    from ase_lcom.predictors import best_valid, load_predictor
     from ase_lcom.structure import parse_formula, write_structure
 
     formula = parse_formula(args.formula)
+    if args.relax and args.rank_by:
+        raise UsageError("--rank-by does not apply with --relax (relaxed candidates are ranked by their relaxed "
+                         "formation energy): give one of them")
+    output = output_path(args.output or f"{formula.reduced_formula}_{args.predictor}.cif", "--output")
+    plot = output_path(args.plot, "--plot")
     given = {"model": args.model, "rank_by": args.rank_by, "steps": args.steps, "polish": args.polish}
     options = options_from_flags([args.predictor], given)[args.predictor]
     start = time.perf_counter()
@@ -72,14 +86,14 @@ def run_predict(args: argparse.Namespace) -> int:
         if c.info.get("error"):
             line += f"  ({c.info['error']})"
         print(line)
+    best_valid(candidates, args.predictor, args.formula)  # an impossible best candidate is never written
     if candidates[0].info.get("spacegroup_number") == 1:
         print("note: the best candidate has no symmetry (P1 at spglib's tolerance)")
-    output = args.output or f"{formula.reduced_formula}_{args.predictor}.cif"
     write_structure(candidates[0].structure, output)
     print(f"best candidate written to {output}")
-    if args.plot:
+    if plot:
         from ase_lcom.lcom.plots import plot_traces
 
         use_agg_backend()
-        print(f"optimisation plot written to {plot_traces(candidates, args.plot, f'{args.predictor}: {args.formula}')}")
+        print(f"optimisation plot written to {plot_traces(candidates, plot, f'{args.predictor}: {args.formula}')}")
     return 0

@@ -8,7 +8,18 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from ase_lcom.cli.common import EXCLUDE_HELP, PROG, comma_list, float_list, use_agg_backend
+from ase_lcom.cli.common import (
+    EXCLUDE_HELP,
+    NON_NEGATIVE_FLOAT,
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    PROG,
+    SEED,
+    STEPS,
+    float_list,
+    formula_list,
+    use_agg_backend,
+)
 
 
 def register(sub: Any) -> None:
@@ -24,13 +35,13 @@ def register(sub: Any) -> None:
                        help="fine-tune this CD-VAE: its weights, a fresh optimizer at --lr, validation on the "
                        "compositions it was validated on (its split.json), every other composition trains "
                        "(--split is ignored)")
-    cdvae.add_argument("--epochs", type=int, default=100)
-    cdvae.add_argument("--batch-size", type=int, default=64)
-    cdvae.add_argument("--lr", type=float, default=1e-3)
-    cdvae.add_argument("--beta", type=float, default=0.01, help="KL weight")
-    cdvae.add_argument("--hidden", type=int, default=128)
-    cdvae.add_argument("--latent-dim", type=int, default=256)
-    cdvae.add_argument("--seed", type=int, default=0)
+    cdvae.add_argument("--epochs", type=POSITIVE_INT, default=100)
+    cdvae.add_argument("--batch-size", type=POSITIVE_INT, default=64)
+    cdvae.add_argument("--lr", type=POSITIVE_FLOAT, default=1e-3)
+    cdvae.add_argument("--beta", type=NON_NEGATIVE_FLOAT, default=0.01, help="KL weight")
+    cdvae.add_argument("--hidden", type=POSITIVE_INT, default=128)
+    cdvae.add_argument("--latent-dim", type=POSITIVE_INT, default=256)
+    cdvae.add_argument("--seed", type=SEED, default=0)
     cdvae.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     cdvae.add_argument("--ddp", action="store_true", help="data-parallel over the processes of a torchrun launch, "
                        "e.g. torchrun --nproc-per-node 4 -m ase_lcom.cli train cdvae --ddp --device cuda ...")
@@ -46,20 +57,20 @@ def register(sub: Any) -> None:
                       "prediction, e.g. mymodel-v1 (default: the file name of --out without .pt)")
     lcom.add_argument("--exclude-compositions", help=EXCLUDE_HELP)
     lcom.add_argument("--work-dir", help="intermediate files (default: OUT with suffix .work)")
-    lcom.add_argument("--hidden", type=int, help="surrogate hidden units per layer (default 512; paper 2048)")
+    lcom.add_argument("--hidden", type=POSITIVE_INT, help="surrogate hidden units per layer (default 512; paper 2048)")
     lcom.add_argument("--decoded-calculator", default="chgnet",
                       help="score decoded data crystals with this calculator and train the surrogates on them too "
                            "(default chgnet; 'none' trains on the data only)")
-    lcom.add_argument("--epochs", type=int)
-    lcom.add_argument("--batch-size", type=int)
-    lcom.add_argument("--lr", type=float)
-    lcom.add_argument("--tau", type=float, help="overestimation limit of the conservative term (default 1.0)")
-    lcom.add_argument("--steps", type=int, help="latent gradient steps, adversarial and at prediction (default 50)")
-    lcom.add_argument("--step-lr", type=float, help="latent step size (default: 0.05 * sqrt(latent_dim) in "
+    lcom.add_argument("--epochs", type=POSITIVE_INT)
+    lcom.add_argument("--batch-size", type=POSITIVE_INT)
+    lcom.add_argument("--lr", type=POSITIVE_FLOAT)
+    lcom.add_argument("--tau", type=NON_NEGATIVE_FLOAT, help="overestimation limit of the conservative term (default 1.0)")
+    lcom.add_argument("--steps", type=STEPS, help="latent gradient steps, adversarial and at prediction (default 50)")
+    lcom.add_argument("--step-lr", type=POSITIVE_FLOAT, help="latent step size (default: 0.05 * sqrt(latent_dim) in "
                       "whitened units, the COMs reference's, 0.8 for 256; 0.05 with --no-whiten-latents)")
     lcom.add_argument("--no-whiten-latents", dest="whiten_latents", action="store_false",
                       help="train the surrogates on raw latents and step in raw latent units (models before v4)")
-    lcom.add_argument("--seed", type=int)
+    lcom.add_argument("--seed", type=SEED)
     lcom.add_argument("-q", "--quiet", action="store_true")
     lcom.set_defaults(func=run_lcom)
 
@@ -71,11 +82,11 @@ def register(sub: Any) -> None:
     gen.add_argument("--root", default="datasets/dismai", help="folder of the named datasets (default datasets/dismai)")
     gen.add_argument("--out", required=True, help="training directory (last.pt, generator.pt, history.json, "
                      "loss_curves.png)")
-    gen.add_argument("--epochs", type=int, help="epochs (default: the generator's published number)")
-    gen.add_argument("--max-seconds", type=float, default=7200.0,
+    gen.add_argument("--epochs", type=POSITIVE_INT, help="epochs (default: the generator's published number)")
+    gen.add_argument("--max-seconds", type=POSITIVE_FLOAT, default=7200.0,
                      help="stop once training has taken this long, summed over resumed runs (default 7200)")
     gen.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--seed", type=SEED, default=0)
     gen.add_argument("--ddp", action="store_true", help="data-parallel over the processes of a torchrun launch, "
                      "e.g. torchrun --nproc-per-node 4 -m ase_lcom.cli train generator --ddp --device cuda ...")
     gen.add_argument("-q", "--quiet", action="store_true")
@@ -90,7 +101,7 @@ def run_cdvae(args: argparse.Namespace) -> int:
     from ase_lcom.training.splits import training_splits, write_split
 
     fractions = float_list(args.split, "--split")
-    records = training_records(args.data, comma_list(args.exclude_compositions))
+    records = training_records(args.data, formula_list(args.exclude_compositions, "--exclude-compositions", ("csp26",)))
     splits = training_splits(records, fractions, seed=args.seed, init=args.init)
     split_file = write_split(splits, args.out)
     base = CDVAEConfig(beta=args.beta)
@@ -114,7 +125,7 @@ def run_lcom(args: argparse.Namespace) -> int:
 
     given = {f.name: getattr(args, f.name, None) for f in fields(SurrogateTrainConfig)}
     options = {name: value for name, value in given.items() if value is not None}
-    records = training_records(args.data, comma_list(args.exclude_compositions))
+    records = training_records(args.data, formula_list(args.exclude_compositions, "--exclude-compositions", ("csp26",)))
     work = Path(args.work_dir or Path(args.out).with_suffix(".work"))
     card = {"data": str(args.data), "cdvae_checkpoint": str(args.cdvae),
             "command": getattr(args, "command_line", PROG)}

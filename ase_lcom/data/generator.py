@@ -246,7 +246,7 @@ def generate(
     # n_random may grow between runs (it only adds tasks); everything else defines what a task computes
     database.check_settings("generation", {k: v for k, v in asdict(settings).items() if k != "n_random"})
     log = task_log(db_path)
-    excluded = {Composition(f).reduced_formula for f in exclude_compositions}
+    excluded = {parse_formula(f, max_atoms=None).reduced_formula for f in exclude_compositions}
     tasks = [t for t in [*plan_tasks(compositions, settings, skip_prototypes), *imports] if t.formula not in excluded]
     done = database.ids() | {uid for (uid,) in log.stored_keys()}
     pending = [t for t in tasks if t.uid not in done][:max_tasks]

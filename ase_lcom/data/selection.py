@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from ase_lcom.data.compositions import CSP26
 from ase_lcom.data.records import CrystalRecord, DataError
+from ase_lcom.structure import parse_formula
 
 CSP26_KEYWORD = "csp26"
 """Stands for the 26 CSP benchmark compounds in a list of formulas (any case)."""
@@ -20,6 +21,7 @@ def expand_compositions(items: Iterable[str]) -> list[str]:
         if item.lower() == CSP26_KEYWORD:
             formulas += CSP26
         elif item:
+            parse_formula(item, max_atoms=None)  # a misspelt formula is an error, not silently nothing excluded
             formulas.append(item)
     return formulas
 

@@ -18,17 +18,24 @@ where ``MyPredictor`` subclasses :class:`StructurePredictor`. ``ase-lcom list`` 
 
 from __future__ import annotations
 
+import functools
 import inspect
+import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from importlib.metadata import EntryPoint
 from typing import Any, ClassVar
 
 from pymatgen.core import Structure
 
-from ase_lcom.errors import PluginError
+from ase_lcom import limits
+from ase_lcom.errors import FormulaError, InvalidValueError, PluginError, StructureError
 from ase_lcom.plugins import installed, load_plugin
-from ase_lcom.structure import FormulaLike
+from ase_lcom.structure import FormulaLike, parse_formula, to_structure, validate_structure
+
+MAX_CANDIDATES = 10_000
+"""Most candidates one call may ask for."""
 
 ENTRY_POINT_GROUP = "ase_lcom.predictors"
 
@@ -96,6 +103,9 @@ class StructurePredictor(ABC):
         kinds = [p.kind for p in inspect.signature(cls.__init__).parameters.values()][1:]
         forwards = kinds == [inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD]
         cls.__signature__ = inspect.signature(cls.Options) if forwards else None  # type: ignore[attr-defined]
+        method = cls.__dict__.get("predict_candidates")
+        if method is not None and not getattr(method, "__isabstractmethod__", False):
+            cls.predict_candidates = _checked_prediction(method)  # type: ignore[method-assign]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         check_options(self.name or type(self).__name__, self.Options, kwargs)
@@ -118,11 +128,106 @@ class StructurePredictor(ABC):
 
     def predict(self, formula: FormulaLike, formula_units: int | None = None, seed: int = 0,
                 **options: Any) -> Structure:
-        """Return the best predicted structure for ``formula``."""
+        """Return the best predicted structure for ``formula``.
+
+        Raises
+        ------
+        PluginError
+            When the predictor returns no candidate.
+        StructureError
+            When no candidate is physically valid (see :func:`best_valid`).
+        """
         candidates = self.predict_candidates(formula, formula_units=formula_units, seed=seed, **options)
-        if not candidates:
-            raise PluginError(f"predictor {self.name!r} returned no candidate for {formula!r}")
-        return candidates[0].structure
+        return best_valid(candidates, self.name, formula).structure
+
+
+def best_valid(candidates: list[Candidate], predictor: str, formula: object) -> Candidate:
+    """The first candidate, refused when it is marked ``info["invalid"]`` (then none is valid: they rank last).
+
+    Raises
+    ------
+    PluginError
+        For an empty list.
+    StructureError
+        When the best candidate is invalid, with its reason.
+    """
+    if not candidates:
+        raise PluginError(f"predictor {predictor!r} returned no candidate for {formula}")
+    if candidates[0].info.get("invalid"):
+        raise StructureError(f"predictor {predictor!r} found no valid candidate for {formula}: "
+                             f"{len(candidates)} refused, the best because {candidates[0].info['invalid']}")
+    return candidates[0]
+
+
+def _checked_prediction(method: Callable[..., list[Candidate]]) -> Callable[..., list[Candidate]]:
+    """``predict_candidates`` with its arguments checked and its results checked (every predictor gets this).
+
+    Arguments: a parseable formula, positive ``formula_units`` and ``n_candidates``, a seed in ``[0, 2**32)``,
+    a step budget, ``seed_structures`` of the formula's composition. Results: a candidate with atoms closer than
+    :data:`~ase_lcom.structure.MIN_INTERATOMIC_DISTANCE`, another composition or a non-finite energy is marked
+    ``info["invalid"]`` (and ``info["error"]``) and ranked after every valid one.
+    """
+    signature = inspect.signature(method)
+
+    @functools.wraps(method)
+    def predict_candidates(self: StructurePredictor, *args: Any, **kwargs: Any) -> list[Candidate]:
+        try:
+            given = signature.bind(self, *args, **kwargs).arguments
+        except TypeError as exc:
+            raise PluginError(f"predictor {self.name!r}: {exc}") from None
+        target = _check_arguments(given)
+        candidates = method(self, *args, **kwargs)
+        if target is not None and isinstance(candidates, list):
+            _check_results(candidates, target)
+        return candidates
+
+    return predict_candidates
+
+
+def _check_arguments(given: dict[str, Any]) -> str | None:
+    """Validate the arguments every predictor shares; return the reduced formula of the target."""
+    formula = given.get("formula")
+    target = parse_formula(formula, max_atoms=None).reduced_formula if formula is not None else None
+    if given.get("formula_units") is not None:
+        try:
+            limits.positive_int(given["formula_units"], "formula_units")
+        except InvalidValueError as exc:
+            raise FormulaError(str(exc)) from None
+    if given.get("n_candidates") is not None:
+        limits.positive_int(given["n_candidates"], "n_candidates", MAX_CANDIDATES)
+    if "seed" in given:
+        limits.random_seed(given["seed"], "seed")
+    if given.get("steps") is not None:
+        limits.step_budget(given["steps"], "steps", minimum=0)
+    options = given.get("options") or {}
+    for seed_structure in list(given.get("seed_structures") or ()) + list(options.get("seed_structures") or ()):
+        found = to_structure(seed_structure).composition.reduced_formula
+        if target is not None and found != target:
+            raise FormulaError(f"seed structure of {found} given for {target}: seed structures must have the "
+                               "composition being predicted")
+    return target
+
+
+def _check_results(candidates: list[Candidate], target: str) -> None:
+    """Mark physically impossible, off-composition and non-finite candidates invalid and rank them last."""
+    for candidate in candidates:
+        reason = None
+        energy = candidate.energy_per_atom
+        if energy is not None and not math.isfinite(energy):
+            candidate.energy_per_atom = None
+            reason = f"its predicted energy is {energy}"
+        else:
+            try:
+                structure = validate_structure(candidate.structure)
+                found = structure.composition.reduced_formula
+                if found != target:
+                    reason = f"its composition is {found}, not {target}"
+            except StructureError as exc:
+                reason = str(exc)
+        if reason is not None:
+            candidate.info["invalid"] = reason
+            candidate.info.setdefault("error", reason)
+    candidates.sort(key=lambda c: bool(c.info.get("invalid")))
 
 
 def available_predictors() -> dict[str, EntryPoint]:

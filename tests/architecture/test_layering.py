@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "ase_lcom"
 
 LAYERS: list[set[str]] = [
-    {"__init__", "errors", "structure", "graph", "symmetry", "plugins"},
+    {"__init__", "errors", "limits", "structure", "graph", "symmetry", "plugins"},
     {"models", "data", "calculators", "metrics", "execution", "store", "pretrained"},
     {"training"},
     {"predictors", "lcom", "search", "generators"},

@@ -74,11 +74,17 @@ def assert_api_refused(call, error: type[Exception] = LCOMError, says: str = "")
     return message
 
 
-@pytest.fixture
-def nacl_cif(tmp_path: Path) -> Path:
-    """A valid rocksalt NaCl CIF."""
+@pytest.fixture(scope="module")
+def nacl() -> Structure:
+    """Rocksalt NaCl, primitive cell."""
     structure = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5] * 3])
-    return write_structure(structure.get_primitive_structure(), tmp_path / "NaCl.cif")
+    return structure.get_primitive_structure()
+
+
+@pytest.fixture
+def nacl_cif(tmp_path: Path, nacl: Structure) -> Path:
+    """A valid rocksalt NaCl CIF."""
+    return write_structure(nacl, tmp_path / "NaCl.cif")
 
 
 # --------------------------------------------------------------------------------------- code execution
@@ -150,3 +156,155 @@ def test_data_summary_imports_no_module_named_in_the_file(where, tmp_path, capsy
     assert_refused(["data", "summary", _matbench(tmp_path / "FILE.json", structure), "--json", out], capsys,
                    says="refused", not_written=[out])
     assert not marker.exists()
+
+
+# ------------------------------------------------------------------------------------ nonsense on the CLI
+DEEP = "(" * 1500 + "H" + ")" * 1500
+NESTED = "(" * 20 + "H" + ")" * 20
+CLI_BAD = {
+    # predict: counts, budgets, seeds, formulas, paths and combinations, all refused before any work
+    "k-zero": (["predict", "ZnO", "--pure", "-k", "0"], "at least 1"),
+    "k-negative": (["predict", "ZnO", "--pure", "-k", "-3"], "at least 1"),
+    "k-huge": (["predict", "ZnO", "--pure", "-k", "1000000"], "at most"),
+    "k-text": (["predict", "ZnO", "--pure", "-k", "many"], "expected"),
+    "steps-negative": (["predict", "ZnO", "--pure", "--steps", "-5"], "0 or more"),
+    "steps-minus-one": (["predict", "ZnO", "--pure", "--steps", "-1"], "0 or more"),
+    "steps-unbounded": (["predict", "ZnO", "--pure", "--steps", "100000000"], "ceiling"),
+    "z-zero": (["predict", "ZnO", "--pure", "--formula-units", "0"], "at least 1"),
+    "z-negative": (["predict", "ZnO", "--pure", "--z", "-2"], "at least 1"),
+    "seed-negative": (["predict", "ZnO", "--pure", "--seed", "-1"], "2**32"),
+    "seed-huge": (["predict", "ZnO", "--pure", "--seed", str(2**32)], "2**32"),
+    "seed-float": (["predict", "ZnO", "--pure", "--seed", "1e3"], "expected"),
+    "relax-and-rank-by": (["predict", "ZnO", "--relax", "--rank-by", "emt"], "--rank-by"),
+    "ras-with-model": (["predict", "ZnO", "--predictor", "ras", "--model", "X"], "--model"),
+    "unknown-predictor": (["predict", "ZnO", "--predictor", "nosuch"], "nosuch"),
+    "output-missing-folder": (["predict", "ZnO", "--pure", "-o", "{tmp}/missing/out.cif"], "does not exist"),
+    "plot-missing-folder": (["predict", "ZnO", "--pure", "--plot", "{tmp}/missing/p.png"], "does not exist"),
+    "output-is-folder": (["predict", "ZnO", "--pure", "-o", "{tmp}"], "is a folder"),
+    "cyrillic-letter": (["predict", "НCl", "--pure"], "U+041D"),
+    "zero-width-space": (["predict", "Zn\u200bO", "--pure"], "U+200B"),
+    "1500-brackets": (["predict", DEEP, "--pure"], "longer than"),
+    "20-nested-brackets": (["predict", NESTED, "--pure"], "nested deeper"),
+    "unbalanced": (["predict", "Ca(OH", "--pure"], "unbalanced"),
+    "unknown-element": (["predict", "Xx2O", "--pure"], "unknown element"),
+    "empty-formula": (["predict", " ", "--pure"], "empty formula"),
+    "negative-amount": (["predict", "Zn-1O", "--pure"], "negative"),
+    "fractional-amount": (["predict", "FeO1.5", "--pure"], "fractional"),
+    "superheavy": (["predict", "OgO", "--pure"], "not supported"),
+    "too-many-atoms": (["predict", "H100", "--pure"], "limit"),
+    "lowercase": (["predict", "zno", "--pure"], "capital"),
+    "symbol-junk": (["predict", "Zn$O", "--pure"], "invalid character"),
+    # relax and energy
+    "fmax-negative": (["relax", "{cif}", "--fmax", "-1"], "greater than 0"),
+    "fmax-zero": (["relax", "{cif}", "--fmax", "0"], "greater than 0"),
+    "fmax-nan": (["relax", "{cif}", "--fmax", "nan"], "finite"),
+    "fmax-inf": (["relax", "{cif}", "--fmax", "inf"], "finite"),
+    "relax-steps-negative": (["relax", "{cif}", "--steps", "-5"], "at least 1"),
+    "relax-steps-zero": (["relax", "{cif}", "--steps", "0"], "at least 1"),
+    "relax-steps-unbounded": (["relax", "{cif}", "--steps", "100000000"], "ceiling"),
+    "relax-output-missing-folder": (["relax", "{cif}", "-c", "emt", "-o", "{tmp}/no/x.cif"], "does not exist"),
+    "relax-trajectory-missing-folder": (["relax", "{cif}", "-c", "emt", "--trajectory", "{tmp}/no/t.traj"],
+                                        "does not exist"),
+    "relax-missing-file": (["relax", "{tmp}/nothing.cif"], "not found"),
+    "relax-unknown-calculator": (["relax", "{cif}", "-c", "nosuch"], "unknown calculator"),
+    "relax-unknown-optimizer": (["relax", "{cif}", "-c", "emt", "--optimizer", "SD"], "unknown optimizer"),
+    "gpaw-negative-ecut": (["relax", "{cif}", "-c", "gpaw", "--option", "ecut=-50"], "ecut"),
+    "gpaw-zero-kpts": (["energy", "{cif}", "-c", "gpaw", "--option", "kpt_density=0"], "kpt_density"),
+    "option-not-key-value": (["energy", "{cif}", "-c", "emt", "--option", "ecut"], "KEY=VALUE"),
+    "emt-unknown-option": (["energy", "{cif}", "-c", "emt", "--option", "foo=1"], "bad option"),
+    "energy-garbage-file": (["energy", "{garbage}"], "cannot read"),
+    "energy-close-atoms": (["energy", "{close}", "-c", "emt"], "apart"),
+    "m3gnet-missing-model": (["energy", "{cif}", "-c", "m3gnet", "--option", "model={tmp}/none"], "not found"),
+    "chgnet-missing-model": (["energy", "{cif}", "--option", "model_path={tmp}/none.pt"], "not found"),
+    # data generate, dismai and summary
+    "n-random-negative": (["data", "generate", "--out", "{tmp}/d.db", "--compositions", "ZnO", "--n-random", "-1"],
+                          "0 or more"),
+    "workers-negative": (["data", "generate", "--out", "{tmp}/d.db", "--compositions", "ZnO", "--workers", "-3"],
+                         "at least 1"),
+    "workers-zero": (["data", "generate", "--out", "{tmp}/d.db", "--compositions", "ZnO", "--workers", "0"],
+                     "at least 1"),
+    "generate-steps-negative": (["data", "generate", "--out", "{tmp}/d.db", "--compositions", "ZnO", "--steps",
+                                 "-1"], "at least 1"),
+    "generate-fmax-negative": (["data", "generate", "--out", "{tmp}/d.db", "--compositions", "ZnO", "--fmax", "-1"],
+                               "greater than 0"),
+    "generate-seed-negative": (["data", "generate", "--out", "{tmp}/d.db", "--compositions", "ZnO", "--seed", "-1"],
+                               "2**32"),
+    "generate-max-atoms-zero": (["data", "generate", "--out", "{tmp}/d.db", "--compositions", "ZnO",
+                                 "--max-atoms", "0"], "at least 1"),
+    "generate-max-tasks-zero": (["data", "generate", "--out", "{tmp}/d.db", "--compositions", "ZnO",
+                                 "--max-tasks", "0"], "at least 1"),
+    "exclude-not-a-formula": (["data", "generate", "--out", "{tmp}/d.db", "--compositions", "ZnO",
+                               "--exclude-compositions", "Xx"], "--exclude-compositions"),
+    "composition-not-a-formula": (["data", "generate", "--out", "{tmp}/d.db", "--compositions", "ZnO,Qq"],
+                                  "--compositions"),
+    "generate-no-compositions": (["data", "generate", "--out", "{tmp}/d.db"], "--compositions"),
+    "generate-out-is-folder": (["data", "generate", "--out", "{tmp}", "--compositions", "ZnO"], "is a folder"),
+    "dismai-seed-negative": (["data", "dismai", "a-Si", "--out", "{tmp}", "--seed", "-1"], "2**32"),
+    "dismai-passes-zero": (["data", "dismai", "a-Si", "--out", "{tmp}", "--n-passes", "0"], "at least 1"),
+    "dismai-workers-zero": (["data", "dismai", "a-Si", "--out", "{tmp}", "--workers", "0"], "at least 1"),
+    "summary-missing-file": (["data", "summary", "{tmp}/none.db"], "not found"),
+    "summary-json-missing-folder": (["data", "summary", "{cif}", "--json", "{tmp}/no/s.json"], "does not exist"),
+    "summary-plot-missing-folder": (["data", "summary", "{cif}", "--plot", "{tmp}/no/s.png"], "does not exist"),
+    "summary-unknown-format": (["data", "summary", "{cif}", "--format", "xyz"], "unknown dataset format"),
+    "summary-not-json": (["data", "summary", "{garbage_json}"], "not valid JSON"),
+    # train
+    "epochs-zero": (["train", "cdvae", "--data", "{cif}", "--out", "{tmp}/t", "--epochs", "0"], "at least 1"),
+    "epochs-negative": (["train", "cdvae", "--data", "{cif}", "--out", "{tmp}/t", "--epochs", "-1"], "at least 1"),
+    "hidden-zero": (["train", "cdvae", "--data", "{cif}", "--out", "{tmp}/t", "--hidden", "0"], "at least 1"),
+    "latent-zero": (["train", "cdvae", "--data", "{cif}", "--out", "{tmp}/t", "--latent-dim", "0"], "at least 1"),
+    "batch-zero": (["train", "cdvae", "--data", "{cif}", "--out", "{tmp}/t", "--batch-size", "0"], "at least 1"),
+    "lr-zero": (["train", "cdvae", "--data", "{cif}", "--out", "{tmp}/t", "--lr", "0"], "greater than 0"),
+    "lr-nan": (["train", "cdvae", "--data", "{cif}", "--out", "{tmp}/t", "--lr", "nan"], "finite"),
+    "beta-negative": (["train", "cdvae", "--data", "{cif}", "--out", "{tmp}/t", "--beta", "-1"], "0 or more"),
+    "train-seed-negative": (["train", "cdvae", "--data", "{cif}", "--out", "{tmp}/t", "--seed", "-1"], "2**32"),
+    "train-exclude-not-a-formula": (["train", "cdvae", "--data", "{cif}", "--out", "{tmp}/t",
+                                     "--exclude-compositions", "Xx"], "--exclude-compositions"),
+    "train-missing-data": (["train", "cdvae", "--data", "{tmp}/none.db", "--out", "{tmp}/t"], "not found"),
+    "lcom-hidden-zero": (["train", "lcom", "--cdvae", "x", "--data", "y", "--out", "z", "--hidden", "0"],
+                         "at least 1"),
+    "lcom-steps-negative": (["train", "lcom", "--cdvae", "x", "--data", "y", "--out", "z", "--steps", "-1"],
+                            "at least 1"),
+    "lcom-tau-negative": (["train", "lcom", "--cdvae", "x", "--data", "y", "--out", "z", "--tau", "-1"], "0 or more"),
+    "lcom-step-lr-zero": (["train", "lcom", "--cdvae", "x", "--data", "y", "--out", "z", "--step-lr", "0"],
+                          "greater than 0"),
+    "generator-epochs-zero": (["train", "generator", "--kind", "cryingan", "--dataset", "x", "--out", "y",
+                               "--epochs", "0"], "at least 1"),
+    "generator-max-seconds-negative": (["train", "generator", "--kind", "cryingan", "--dataset", "x", "--out", "y",
+                                        "--max-seconds", "-5"], "greater than 0"),
+    # sample, predict-many, benchmark, the parser itself
+    "sample-n-zero": (["sample", "{tmp}", "-n", "0"], "at least 1"),
+    "sample-seed-negative": (["sample", "{tmp}", "--seed", "-1"], "2**32"),
+    "many-k-zero": (["predict-many", "{cif}", "--out", "{tmp}/m.db", "-k", "0"], "at least 1"),
+    "many-keep-zero": (["predict-many", "{cif}", "--out", "{tmp}/m.db", "--keep", "0"], "at least 1"),
+    "many-seed-negative": (["predict-many", "{cif}", "--out", "{tmp}/m.db", "--seed", "-1"], "2**32"),
+    "many-workers-negative": (["predict-many", "{cif}", "--out", "{tmp}/m.db", "--workers", "-3"], "at least 1"),
+    "csp26-budget-zero": (["benchmark", "csp26", "--out", "{tmp}/b", "--budget", "0"], "at least 1"),
+    "csp26-seed-negative": (["benchmark", "csp26", "--out", "{tmp}/b", "--seeds", "0,-1"], "2**32"),
+    "unknown-command": (["frobnicate"], "invalid choice"),
+    "no-command": ([], "required"),
+    "predict-no-formula": (["predict"], "required"),
+    "unknown-flag": (["predict", "ZnO", "--frobnicate"], "unrecognized"),
+}
+
+
+@pytest.fixture
+def files(tmp_path: Path, nacl_cif: Path) -> dict[str, str]:
+    """Placeholders of :data:`CLI_BAD`: a valid CIF, garbage, a structure with atoms on top of each other."""
+    garbage = tmp_path / "garbage.cif"
+    garbage.write_text("this is not a crystal\n\x00\x01")
+    garbage_json = tmp_path / "garbage.json"
+    garbage_json.write_text("{not json")
+    close = tmp_path / "close.xyz"
+    close.write_text('2\nLattice="4 0 0 0 4 0 0 0 4" Properties=species:S:1:pos:R:3 pbc="T T T"\n'
+                     "Cu 0 0 0\nCu 0.1 0 0\n")
+    return {"tmp": str(tmp_path), "cif": str(nacl_cif), "garbage": str(garbage), "close": str(close),
+            "garbage_json": str(garbage_json)}
+
+
+@pytest.mark.parametrize("case", sorted(CLI_BAD))
+def test_cli_refuses_bad_input(case, files, capsys, monkeypatch, tmp_path):
+    argv, says = CLI_BAD[case]
+    monkeypatch.chdir(tmp_path)  # default outputs (FORMULA_PREDICTOR.cif, FILE_relaxed.cif) land here
+    before = set(tmp_path.rglob("*"))
+    assert_refused([a.format(**files) if "{" in a and "(" not in a else a for a in argv], capsys, says=says)
+    assert set(tmp_path.rglob("*")) == before  # nothing written on failure
