@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -372,10 +373,51 @@ def _read_atoms(path: str | Path, index: int | str, format: str | None) -> Atoms
     if not path.is_file():
         raise StructureError(f"structure file not found: {path}")
     try:
-        return ase.io.read(path, index=index, format=format)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            images = ase.io.read(path, index=index, format=format)
     except Exception as exc:  # ase.io raises many exception types for unreadable files
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StructureError(f"cannot read {path} as a crystal structure: {reason}") from exc
+    _check_unchanged(path, images, [str(w.message) for w in caught])
+    if (format or path.suffix.lstrip(".")).lower() == "cif":
+        _check_cif_sites(path, images if isinstance(images, list) else [images])
+    return images
+
+
+def _check_cif_sites(path: Path, images: list[Atoms]) -> None:
+    """Refuse a CIF whose sites, expanded by its symmetry one by one, outnumber the atoms ASE made of them: ASE
+    merged coincident (or nearly coincident) sites."""
+    from ase.io.cif import parse_cif
+
+    counts = []
+    try:
+        for block in parse_cif(str(path)):
+            if block.has_structure():
+                group = block.get_spacegroup(True)
+                sites = block.get_unsymmetrized_structure().get_scaled_positions()
+                counts.append(sum(len(group.equivalent_sites([site])[0]) for site in sites))
+    except Exception:  # a block ASE read but cannot expand here: the atom count check does not apply
+        return
+    for atoms, expected in zip(images[::-1], counts[::-1]):  # read_structure reads the last block
+        if len(atoms) < expected:
+            raise StructureError(f"{path} lists sites that coincide: they expand to {expected} atoms, which ASE "
+                                 f"would merge into {len(atoms)}; remove the duplicate sites")
+
+
+def _check_unchanged(path: Path, images: Atoms | list[Atoms], messages: list[str]) -> None:
+    """Refuse what ``ase.io`` read only by changing the file's content: sites it merged because they coincide,
+    sites of partial or mixed occupancy it replaced by one element."""
+    merged = next((m for m in messages if "are equivalent" in m), None)
+    if merged is not None:
+        raise StructureError(f"{path} lists sites that coincide ({merged}): ASE would merge them; remove the "
+                             "duplicate sites")
+    for atoms in images if isinstance(images, list) else [images]:
+        for site, occupancy in (atoms.info.get("occupancy") or {}).items():
+            if len(occupancy) != 1 or any(abs(float(value) - 1.0) > 1e-3 for value in occupancy.values()):
+                shares = ", ".join(f"{el} {float(v):g}" for el, v in occupancy.items())
+                raise StructureError(f"{path} has a partially occupied site ({shares}): disordered structures are "
+                                     "not supported; order the structure first")
 
 
 def write_structure(

@@ -308,3 +308,191 @@ def test_cli_refuses_bad_input(case, files, capsys, monkeypatch, tmp_path):
     before = set(tmp_path.rglob("*"))
     assert_refused([a.format(**files) if "{" in a and "(" not in a else a for a in argv], capsys, says=says)
     assert set(tmp_path.rglob("*")) == before  # nothing written on failure
+
+
+# ------------------------------------------------------------------------ reading never changes a file
+CIF_HEAD = """data_x
+_cell_length_a 4.0
+_cell_length_b 4.0
+_cell_length_c 4.0
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M '{group}'
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+"""
+BAD_CIFS = {
+    "mixed-site": ("P 1", "Cu1 Cu 0 0 0 0.5\nAu1 Au 0 0 0 0.5\nO1 O 0.5 0.5 0.5 1\n", "partially occupied"),
+    "half-empty-site": ("P 1", "Cu1 Cu 0 0 0 0.5\nO1 O 0.5 0.5 0.5 1\n", "partially occupied"),
+    "coincident-sites": ("P 1", "Cu1 Cu 0 0 0 1\nCu2 Cu 0 0 0 1\nO1 O 0.5 0.5 0.5 1\n", "coincide"),
+    "nearly-coincident-sites": ("P 1", "Cu1 Cu 0 0 0 1\nCu2 Cu 0.0001 0 0 1\nO1 O 0.5 0.5 0.5 1\n", "coincide"),
+    "symmetry-copies-collide": ("P m -3 m", "Cu1 Cu 0 0 0 1\nCu2 Cu 0.00001 0 0 1\n", "coincide"),
+    "close-atoms": ("P 1", "Cu1 Cu 0 0 0 1\nCu2 Cu 0.05 0 0 1\n", "apart"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CIFS))
+def test_cif_read_unchanged_or_refused(case, tmp_path, capsys):
+    group, sites, says = BAD_CIFS[case]
+    path = tmp_path / "x.cif"
+    path.write_text(CIF_HEAD.format(group=group) + sites)
+    assert_refused(["relax", path, "-c", "emt"], capsys, says=says, not_written=[tmp_path / "x_relaxed.cif"])
+
+
+def test_symmetric_cif_reads_in_full(tmp_path):
+    from ase_lcom.structure import read_structure
+
+    path = tmp_path / "NaCl.cif"
+    path.write_text(CIF_HEAD.format(group="F m -3 m").replace("4.0", "5.64") + "Na Na 0 0 0 1\nCl Cl 0.5 0.5 0.5 1\n")
+    assert len(read_structure(path)) == 8  # the conventional cell: special positions are not duplicate sites
+
+
+# ------------------------------------------------------------------------------------ nonsense in the API
+def _api_cases():
+    from ase_lcom import limits
+    from ase_lcom.calculators import get_calculator, relax
+    from ase_lcom.structure import parse_formula, structure_from_dict, validate_structure
+
+    cu = Structure(Lattice.cubic(3.6), ["Cu"], [[0, 0, 0]])
+    deep: dict = {}
+    cursor = deep
+    for _ in range(2000):
+        cursor["x"] = {}
+        cursor = cursor["x"]
+    return {
+        "calculator-none": (lambda: get_calculator(None), "string"),
+        "calculator-number": (lambda: get_calculator(3), "string"),
+        "calculator-unknown": (lambda: get_calculator("nosuch"), "unknown calculator"),
+        "gpaw-negative-ecut": (lambda: get_calculator("gpaw", ecut=-50), "ecut"),
+        "gpaw-nan-ecut": (lambda: get_calculator("gpaw", ecut=float("nan")), "ecut"),
+        "emt-bad-option": (lambda: get_calculator("emt", foo=1), "bad option"),
+        "relax-fmax-negative": (lambda: relax(cu, "emt", fmax=-1), "fmax"),
+        "relax-fmax-nan": (lambda: relax(cu, "emt", fmax=float("nan")), "fmax"),
+        "relax-steps-negative": (lambda: relax(cu, "emt", steps=-5), "steps"),
+        "relax-steps-huge": (lambda: relax(cu, "emt", steps=10**8), "ceiling"),
+        "relax-steps-float": (lambda: relax(cu, "emt", steps=1.5), "integer"),
+        "relax-steps-bool": (lambda: relax(cu, "emt", steps=True), "integer"),
+        "relax-symprec-negative": (lambda: relax(cu, "emt", fix_symmetry=True, symprec=-1), "symprec"),
+        "relax-optimizer-none": (lambda: relax(cu, "emt", optimizer=None), "optimizer"),
+        "formula-none": (lambda: parse_formula(None), "string"),
+        "formula-number": (lambda: parse_formula(3), "string"),
+        "formula-cyrillic": (lambda: parse_formula("НCl"), "U+041D"),
+        "formula-1500-brackets": (lambda: parse_formula(DEEP, max_atoms=None), "longer than"),
+        "formula-deep": (lambda: parse_formula(NESTED, max_atoms=None), "nested deeper"),
+        "formula-mapping-negative": (lambda: parse_formula({"Zn": -1}), "negative"),
+        "formula-mapping-nan": (lambda: parse_formula({"Zn": float("nan")}), "negative"),
+        "formula-mapping-unknown": (lambda: parse_formula({"Xx": 1}), "unknown element"),
+        "structure-dict-not-a-dict": (lambda: structure_from_dict([1, 2]), "JSON object"),
+        "structure-dict-2000-deep": (lambda: structure_from_dict(deep), "deeper"),
+        "structure-dict-popen": (lambda: structure_from_dict({"@module": "subprocess", "@class": "Popen"}),
+                                 "refused"),
+        "structure-nan-lattice": (lambda: validate_structure(Structure(Lattice(np.full((3, 3), np.nan)), ["Cu"],
+                                                                       [[0, 0, 0]])), "non-finite"),
+        "structure-close-atoms": (lambda: validate_structure(Structure(Lattice.cubic(4), ["Cu", "Cu"],
+                                                                       [[0, 0, 0], [0.02, 0, 0]])), "apart"),
+        "seed-negative": (lambda: limits.random_seed(-1), "2**32"),
+        "seed-huge": (lambda: limits.random_seed(2**40), "2**32"),
+        "max-steps-env-garbage": (lambda: _with_env(limits.MAX_STEPS_ENV, "lots", limits.max_steps), "positive"),
+        "memory-guard": (lambda: _with_env(limits.MEMORY_ENV, "1", lambda: limits.check_memory(2048, 18e6, "chgnet")),
+                         "limit 59 atoms"),
+        "output-missing-folder": (lambda: limits.writable_output("/nonexistent/dir/x.cif"), "does not exist"),
+    }
+
+
+def _with_env(name: str, value: str, call):
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        return call()
+    finally:
+        if old is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = old
+
+
+API_CASES = sorted(_api_cases())
+
+
+@pytest.mark.parametrize("case", API_CASES)
+def test_api_refuses_bad_input(case):
+    call, says = _api_cases()[case]
+    assert_api_refused(call, LCOMError, says)
+
+
+# ------------------------------------------------------------------------------- predictions are checked
+def _predictor(kind: str):
+    """A predictor whose candidates are ``kind``: good, close (atoms 0.2 A apart), nan (energy) or other
+    (composition)."""
+    from ase_lcom.predictors import Candidate, StructurePredictor
+    from ase_lcom.structure import cell_composition
+
+    class Scripted(StructurePredictor):
+        name = "scripted"
+        uses_seed_structures = True
+
+        def predict_candidates(self, formula, formula_units=None, n_candidates=2, seed=0, seed_structures=(),
+                               steps=None, **options):
+            species = [el.symbol for el, n in cell_composition(formula, formula_units or 1).items()
+                       for _ in range(int(n))]
+            if kind == "other":
+                species = ["Na", "Cl"]
+            gap = 0.2 / 6.0 if kind == "close" else 0.5
+            coords = [[i * gap, 0, 0] for i in range(len(species))]
+            energy = float("nan") if kind == "nan" else -1.0
+            return [Candidate(Structure(Lattice.cubic(6.0), species, coords), energy) for _ in range(n_candidates)]
+
+    return Scripted()
+
+
+PREDICTION_CASES = {
+    "k-zero": (lambda p, s: p.predict_candidates("ZnO", n_candidates=0), "n_candidates"),
+    "k-negative": (lambda p, s: p.predict_candidates("ZnO", n_candidates=-3), "n_candidates"),
+    "k-huge": (lambda p, s: p.predict_candidates("ZnO", n_candidates=10**9), "at most"),
+    "k-float": (lambda p, s: p.predict_candidates("ZnO", n_candidates=2.5), "integer"),
+    "seed-negative": (lambda p, s: p.predict_candidates("ZnO", seed=-1), "2**32"),
+    "seed-huge": (lambda p, s: p.predict_candidates("ZnO", seed=2**32), "2**32"),
+    "seed-float": (lambda p, s: p.predict_candidates("ZnO", seed=0.5), "integer"),
+    "z-zero": (lambda p, s: p.predict_candidates("ZnO", formula_units=0), "formula_units"),
+    "steps-negative": (lambda p, s: p.predict_candidates("ZnO", steps=-1), "steps"),
+    "formula-unknown": (lambda p, s: p.predict_candidates("Xx"), "unknown element"),
+    "seed-structure-of-another-formula": (lambda p, s: p.predict_candidates("ZnO", seed_structures=[s]),
+                                          "seed structure of NaCl"),
+    "unknown-argument": (lambda p, s: p.predict_candidates("ZnO", 1, 2, 0, (), None, "extra"), "scripted"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PREDICTION_CASES))
+def test_predictor_arguments_checked(case, nacl):
+    call, says = PREDICTION_CASES[case]
+    predictor = _predictor("good")
+    assert_api_refused(lambda: call(predictor, nacl), LCOMError, says)
+
+
+@pytest.mark.parametrize("kind, says", [("close", "apart"), ("nan", "nan"), ("other", "composition is NaCl")])
+def test_invalid_candidates_never_best(kind, says, tmp_path):
+    from ase_lcom.errors import StructureError
+
+    predictor = _predictor(kind)
+    candidates = predictor.predict_candidates("ZnO")
+    assert all(says in c.info["invalid"] for c in candidates)
+    assert_api_refused(lambda: predictor.predict("ZnO"), StructureError, says)
+
+
+def test_valid_candidates_rank_before_invalid():
+    from ase_lcom.predictors import Candidate, best_valid
+
+    good, bad = _predictor("good"), _predictor("close")
+    mixed = bad.predict_candidates("ZnO") + good.predict_candidates("ZnO")
+    type(good).predict_candidates.__wrapped__  # the check wraps every subclass's method
+    from ase_lcom.predictors import _check_results
+
+    _check_results(mixed, "ZnO")
+    assert not mixed[0].info.get("invalid") and mixed[-1].info.get("invalid")
+    assert isinstance(best_valid(mixed, "x", "ZnO"), Candidate)
