@@ -23,6 +23,7 @@ import os
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,26 @@ try:
     import fcntl
 except ImportError:  # Windows: appends are still single writes, without an advisory lock
     fcntl = None  # type: ignore[assignment]
+
+
+@contextmanager
+def sole_writer(path: str | os.PathLike, error: type[LCOMError] = LCOMError) -> Iterator[None]:
+    """Hold ``<path>.writer.lock`` (``fcntl.flock``, non-blocking) while a run writes ``path``: a second run gets
+    a one-line ``error`` instead of writing alongside (ASE takes ``<db>.lock`` per write only)."""
+    path = Path(path)
+    lock_path = path.with_name(path.name + ".writer.lock")
+    if fcntl is None:  # Windows: no advisory lock
+        yield
+        return
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise error(f"{path} is being written by another run (lock {lock_path}); wait for it to finish") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class StoreError(LCOMError, ValueError):

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from ase_lcom.cli.common import (
+    LATENT_STEPS,
     POSITIVE_FLOAT,
     POSITIVE_INT,
     SEED,
-    LATENT_STEPS,
     UsageError,
     comma_list,
-    seed_list,
     options_from_flags,
+    seed_list,
     use_agg_backend,
 )
 
@@ -38,7 +38,8 @@ def register(sub: Any) -> None:
     csp26.add_argument("--polish", metavar="CALC", help="lcom/sl/cdvae: calculator that scores and polishes "
                        "their candidates (default chgnet); 'none' for the pure LCOM method (rows labelled e.g. "
                        "lcom+pure)")
-    csp26.add_argument("--budget", type=POSITIVE_INT, help="energy evaluations for ras/pso/bo (default 300; GN-OA: 5000)")
+    csp26.add_argument("--budget", type=POSITIVE_INT,
+                       help="energy evaluations for ras/pso/bo (default 300; GN-OA: 5000)")
     csp26.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
     csp26.add_argument("--no-relax", action="store_true", help="skip relaxing predictions")
     csp26.add_argument("--dft-check", help="comma-separated compounds to recheck with GPAW, e.g. NaCl,MgO,ZnO,Si")
@@ -80,7 +81,8 @@ def register(sub: Any) -> None:
     what.add_argument("--structures", metavar="FILE", help="generated structures (extxyz or any ASE-readable file)")
     dismai.add_argument("--model", metavar="FILE", help="the generator's checkpoint or training directory")
     dismai.add_argument("--out", required=True, help="folder for features, report.md, report.json and plots")
-    dismai.add_argument("--n", type=POSITIVE_INT, help="structures to sample (default 1000) or to take from --structures "
+    dismai.add_argument("--n", type=POSITIVE_INT,
+                        help="structures to sample (default 1000) or to take from --structures "
                         "(default all)")
     dismai.add_argument("--seed", type=SEED, default=0, help="sampling seed (default 0)")
     dismai.add_argument("--device", default="cpu", help="where the generator samples: cpu (default) or cuda")
@@ -92,7 +94,8 @@ def register(sub: Any) -> None:
                         "sw; none: close-contact check only)")
     dismai.add_argument("--motif-limit", type=POSITIVE_INT, metavar="N",
                         help="a-Si: motif fingerprints (about 2 s per structure) for the first N structures only")
-    dismai.add_argument("--workers", type=POSITIVE_INT, default=1, help="processes for the per-structure features (default 1)")
+    dismai.add_argument("--workers", type=POSITIVE_INT, default=1,
+                        help="processes for the per-structure features (default 1)")
     dismai.add_argument("-q", "--quiet", action="store_true")
     dismai.set_defaults(func=run_dismai)
 

@@ -58,7 +58,7 @@ def run_relax(args: argparse.Namespace) -> int:
     try:
         validate_structure(result.structure)
     except StructureError as exc:
-        raise StructureError(f"relaxation of {args.file} ended in an impossible structure, not written: {exc}") from None
+        raise StructureError(f"relaxing {args.file} ended in an impossible structure, not written: {exc}") from None
     write_structure(result.structure, out)
     status = f"converged in {result.steps} steps" if result.converged else f"NOT converged after {result.steps} steps"
     line = f"{result.structure.composition.reduced_formula}: E = {result.energy_per_atom:.4f} eV/atom"

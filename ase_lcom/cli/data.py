@@ -33,7 +33,8 @@ def register(sub: Any) -> None:
     gen.add_argument("--compositions", help="comma-separated formulas (instead of, or replacing, the preset's)")
     gen.add_argument("--exclude-compositions", help="comma-separated formulas to leave out entirely")
     gen.add_argument("--calculator", "-c", default="chgnet")
-    gen.add_argument("--n-random", type=NON_NEGATIVE_INT, default=6, help="random symmetric cells per composition (default 6)")
+    gen.add_argument("--n-random", type=NON_NEGATIVE_INT, default=6,
+                     help="random symmetric cells per composition (default 6)")
     gen.add_argument("--max-atoms", type=POSITIVE_INT, default=12, help="atoms per cell at most (default 12)")
     gen.add_argument("--fmax", type=POSITIVE_FLOAT, default=0.05)
     gen.add_argument("--steps", type=STEPS, default=150)
@@ -56,7 +57,8 @@ def register(sub: Any) -> None:
     dismai.add_argument("--seed", type=SEED, default=0)
     dismai.add_argument("--n-passes", type=POSITIVE_INT, help="alloys: Monte Carlo passes per chain (default 50000)")
     dismai.add_argument("--n-structures", type=POSITIVE_INT, help="structures in the set (alloys 1500, a-Si 200)")
-    dismai.add_argument("--workers", type=POSITIVE_INT, default=1, help="a-Si: melt-quenches run in parallel (default 1)")
+    dismai.add_argument("--workers", type=POSITIVE_INT, default=1,
+                        help="a-Si: melt-quenches run in parallel (default 1)")
     dismai.add_argument("-q", "--quiet", action="store_true")
     dismai.set_defaults(func=run_dismai)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from ase_lcom.cli.common import (
     CANDIDATES,
+    LATENT_STEPS,
     POSITIVE_INT,
     SEED,
-    LATENT_STEPS,
     UsageError,
     options_from_flags,
     output_path,

@@ -27,10 +27,12 @@ def register(sub: Any) -> None:
     many.add_argument("--polish", metavar="CALC", help="polishing calculator of the latent predictors, or none")
     many.add_argument("--pure", action="store_const", const="none", dest="polish",
                       help="the LCOM paper's pure method (same as --polish none)")
-    many.add_argument("--formula-units", type=POSITIVE_INT, metavar="N", help="formula units per cell (default: several)")
+    many.add_argument("--formula-units", type=POSITIVE_INT, metavar="N",
+                      help="formula units per cell (default: several)")
     many.add_argument("--n-candidates", "-k", type=CANDIDATES, help="crystals decoded per formula (default: the "
                       "predictor's)")
-    many.add_argument("--keep", type=POSITIVE_INT, default=3, help="candidates stored per formula, best first (default 3)")
+    many.add_argument("--keep", type=POSITIVE_INT, default=3,
+                      help="candidates stored per formula, best first (default 3)")
     many.add_argument("--seed", type=SEED, default=0)
     many.add_argument("--retry-failed", action="store_true", help="predict again the formulas recorded as failed")
     add_executor_arguments(many)

@@ -64,7 +64,8 @@ def register(sub: Any) -> None:
     lcom.add_argument("--epochs", type=POSITIVE_INT)
     lcom.add_argument("--batch-size", type=POSITIVE_INT)
     lcom.add_argument("--lr", type=POSITIVE_FLOAT)
-    lcom.add_argument("--tau", type=NON_NEGATIVE_FLOAT, help="overestimation limit of the conservative term (default 1.0)")
+    lcom.add_argument("--tau", type=NON_NEGATIVE_FLOAT,
+                      help="overestimation limit of the conservative term (default 1.0)")
     lcom.add_argument("--steps", type=STEPS, help="latent gradient steps, adversarial and at prediction (default 50)")
     lcom.add_argument("--step-lr", type=POSITIVE_FLOAT, help="latent step size (default: 0.05 * sqrt(latent_dim) in "
                       "whitened units, the COMs reference's, 0.8 for 256; 0.05 with --no-whiten-latents)")

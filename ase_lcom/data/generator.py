@@ -10,13 +10,14 @@ appends its wall time and counts to ``<db>.runs.jsonl``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
 import warnings
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -190,6 +191,23 @@ class GenerationReport:
     seconds: float
 
 
+def _one_writer(function: Callable[..., GenerationReport]) -> Callable[..., GenerationReport]:
+    """Run ``function(db_path, ...)`` holding ``<db_path>.writer.lock``: a second run on the database is a
+    one-line :class:`DataError`, never a second writer (which would store every record twice)."""
+
+    @functools.wraps(function)
+    def locked(db_path: str | os.PathLike, *args: Any, **kwargs: Any) -> GenerationReport:
+        from ase_lcom.store import sole_writer
+
+        path = Path(db_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with sole_writer(path, DataError):
+            return function(db_path, *args, **kwargs)
+
+    return locked
+
+
+@_one_writer
 def generate(
     db_path: str | os.PathLike,
     compositions: Iterable[str],

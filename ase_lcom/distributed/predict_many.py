@@ -10,11 +10,9 @@ same database); workers only compute. The predictor is built once per worker (:f
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,20 +112,11 @@ def _one_line(error: Exception) -> str:
     return message if isinstance(error, LCOMError) else f"{type(error).__name__}: {message}"
 
 
-@contextmanager
-def _sole_writer(db_path: Path) -> Iterator[None]:
-    """Hold ``<db>.writer.lock`` for the run (ASE takes ``<db>.lock`` per write); a second writer gets a one-line
-    error instead of duplicate rows."""
-    lock_path = db_path.with_name(db_path.name + ".writer.lock")
-    with open(lock_path, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BatchError(f"{db_path} is being written by another run (lock {lock_path})") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+def _sole_writer(db_path: Path) -> Any:
+    """``<db>.writer.lock`` held for the run (:func:`ase_lcom.store.sole_writer`)."""
+    from ase_lcom.store import sole_writer
+
+    return sole_writer(db_path, BatchError)
 
 
 def finished_targets(db_path: str | os.PathLike, include_failed: bool = True) -> set[str]:

@@ -12,11 +12,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from pymatgen.core import Structure
 
+from ase_lcom import limits
 from ase_lcom.models.cdvae import CDVAE, CDVAEConfig
 from ase_lcom.models.checkpoints import CDVAE_KIND, CheckpointError, load_cdvae, save_checkpoint
 from ase_lcom.models.decoder import LatticeHead
@@ -59,6 +61,36 @@ def _mean_losses(model: CDVAE, batches: list[CrystalBatch], device: str, seed: i
     return {key: value / count for key, value in totals.items()}
 
 
+def _epoch_rng(seed: int, epoch: int, n: int) -> np.random.Generator:
+    """The batch-order generator of ``epoch``, from ``(seed, epoch)`` alone: the stream of ``default_rng(seed)``
+    after the permutations of the epochs before (what an uninterrupted run draws), so a resumed run repeats it."""
+    rng = np.random.default_rng(seed)
+    for _ in range(epoch):
+        rng.permutation(n)
+    return rng
+
+
+def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _check_unchanged(what: str, stored: dict[str, Any], given: dict[str, Any], path: Path,
+                     ignore: Sequence[str] = ()) -> None:
+    """Refuse a resume whose settings differ from the checkpoint's (the epochs may grow)."""
+    old, new = _flat(stored), _flat(given)
+    for key in sorted(set(old) | set(new)):
+        if key.split(".")[-1] not in ignore and old.get(key) != new.get(key):
+            raise CheckpointError(f"{what} {key.split('.')[-1]} ({key}) is {old.get(key)!r} in {path} but "
+                                  f"{new.get(key)!r} now: a resumed run keeps its settings (only the epochs may "
+                                  "change); use a new output folder to train with others")
+
+
 def train_cdvae(
     train: Sequence[Structure],
     val: Sequence[Structure],
@@ -89,9 +121,18 @@ def train_cdvae(
     out_dir = Path(out_dir)
     last = out_dir / "last.pt"
     tcfg = train_config or TrainConfig()
+    limits.positive_int(tcfg.epochs, "epochs")
+    limits.positive_int(tcfg.batch_size, "batch_size")
+    limits.positive_float(tcfg.lr, "lr")
+    limits.random_seed(tcfg.seed, "seed")
     if last.exists():
         model, state = load_cdvae(last)
-        tcfg = TrainConfig(**{**state["train_config"], "epochs": tcfg.epochs})
+        if train_config is not None:
+            _check_unchanged("training setting", state["train_config"], asdict(train_config), last,
+                             ignore=("epochs", "device"))
+        if model_config is not None and init is None:
+            _check_unchanged("model setting", model.cfg.to_dict(), model_config.to_dict(), last)
+        tcfg = TrainConfig(**{**state["train_config"], "epochs": tcfg.epochs, "device": tcfg.device})
     else:
         with torch.random.fork_rng(devices=[]):  # initial weights follow the seed; the caller's RNG is kept
             torch.manual_seed(tcfg.seed)
@@ -115,7 +156,6 @@ def train_cdvae(
         optimizer.load_state_dict(state["optimizer"])
     if "scheduler" in state:
         scheduler.load_state_dict(state["scheduler"])
-    rng = np.random.default_rng(tcfg.seed + state["epoch"])
     val_batches = _batches(val, tcfg.batch_size, None)
     bar = tqdm(range(state["epoch"], tcfg.epochs), desc="train cdvae", unit="epoch",
                disable=not progress or not setup.is_main)
@@ -124,7 +164,7 @@ def train_cdvae(
         model.train()
         generator = torch.Generator().manual_seed(tcfg.seed * 100_003 + epoch + 7919 * setup.rank)
         train_losses = []
-        for batch in setup.shard(_batches(train, tcfg.batch_size, rng)):
+        for batch in setup.shard(_batches(train, tcfg.batch_size, _epoch_rng(tcfg.seed, epoch, len(train)))):
             losses = trainer(batch.to(device), generator)
             optimizer.zero_grad()
             losses["total"].backward()

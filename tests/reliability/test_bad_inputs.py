@@ -490,9 +490,69 @@ def test_valid_candidates_rank_before_invalid():
 
     good, bad = _predictor("good"), _predictor("close")
     mixed = bad.predict_candidates("ZnO") + good.predict_candidates("ZnO")
-    type(good).predict_candidates.__wrapped__  # the check wraps every subclass's method
+    assert hasattr(type(good).predict_candidates, "__wrapped__")  # the check wraps every subclass's method
     from ase_lcom.predictors import _check_results
 
     _check_results(mixed, "ZnO")
     assert not mixed[0].info.get("invalid") and mixed[-1].info.get("invalid")
     assert isinstance(best_valid(mixed, "x", "ZnO"), Candidate)
+
+
+# ------------------------------------------------------------------------------ memory and one writer
+def test_energy_of_a_cell_too_big_for_memory_is_refused(tmp_path, capsys, monkeypatch):
+    from ase.build import bulk
+
+    big = write_structure(bulk("Cu", "fcc", a=3.6, cubic=True).repeat((4, 4, 4)), tmp_path / "big.cif")  # 256 atoms
+    monkeypatch.setenv("ASE_LCOM_MEMORY_GB", "1")
+    line = assert_refused(["energy", big], capsys, says="GB available")
+    assert "limit 59 atoms" in line and "ASE_LCOM_MEMORY_GB" in line
+
+
+def test_second_writer_of_a_database_is_refused(tmp_path, capsys):
+    from ase_lcom.store import sole_writer
+
+    db = tmp_path / "d.db"
+    with sole_writer(db):
+        assert_refused(["data", "generate", "--out", db, "-c", "emt", "--compositions", "CuAu", "-q"], capsys,
+                       says="being written by another run", not_written=[db])
+
+
+def _lock_held(path: Path) -> bool:
+    import fcntl
+
+    if not path.exists():
+        return False
+    with open(path) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+@pytest.mark.slow
+def test_two_concurrent_generate_runs_leave_one_copy_of_each_record(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from ase_lcom.data.records import CrystalDatabase
+
+    db = tmp_path / "d.db"
+    argv = ["data", "generate", "--out", str(db), "-c", "emt", "--compositions", "CuAu,Cu3Au,CuAu3,AgAu,CuAg,NiPt",
+            "--n-random", "3", "--max-atoms", "6", "--steps", "60", "--workers", "1", "-q"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    first = subprocess.Popen([sys.executable, "-m", "ase_lcom.cli", *argv], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not _lock_held(db.with_name(db.name + ".writer.lock")) and time.time() < deadline:
+            assert first.poll() is None, first.communicate()
+            time.sleep(0.1)
+        assert_refused(argv, capsys, says="being written by another run")
+        out, err = first.communicate(timeout=300)
+    finally:
+        first.kill()
+    assert first.returncode == 0, err
+    records = list(CrystalDatabase(db))
+    assert records and len({r.id for r in records}) == len(records)

@@ -192,3 +192,42 @@ def test_training_is_seeded_and_leaves_the_global_rng_alone(perovskites, tmp_pat
     assert all(torch.equal(a, b) for a, b in zip(runs[0].state_dict().values(), runs[1].state_dict().values(),
                                                  strict=True))
     assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_resumed_training_equals_uninterrupted(perovskites, tmp_path):
+    train, val = perovskites
+    settings = TrainConfig(epochs=3, batch_size=5, lr=3e-3, seed=3)
+    train_cdvae(train, val, tmp_path / "straight", TINY, settings, progress=False)
+    train_cdvae(train, val, tmp_path / "cut", TINY, TrainConfig(epochs=2, batch_size=5, lr=3e-3, seed=3),
+                progress=False)
+    train_cdvae(train, val, tmp_path / "cut", TINY, settings, progress=False)  # killed after 2 epochs, resumed
+    straight, straight_content = load_cdvae(tmp_path / "straight" / "last.pt")
+    resumed, resumed_content = load_cdvae(tmp_path / "cut" / "last.pt")
+    assert [h["train_total"] for h in resumed_content["history"]] == [h["train_total"]
+                                                                      for h in straight_content["history"]]
+    for key, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"train": {"lr": 1e-2}}, "lr"), ({"train": {"batch_size": 4}}, "batch_size"),
+    ({"model": {"beta": 0.5}}, "beta"), ({"model": {"hidden": 8}}, "hidden"),
+    ({"model": {"latent_dim": 4}}, "latent_dim"),
+])
+def test_resume_with_changed_settings_is_refused(change, says, perovskites, tmp_path):
+    from dataclasses import replace
+
+    train, val = perovskites
+    train_cdvae(train[:6], val, tmp_path, TINY, TrainConfig(epochs=1, batch_size=5, lr=3e-3), progress=False)
+    model = TINY
+    if "beta" in change.get("model", {}):
+        model = replace(TINY, beta=change["model"]["beta"])
+    elif "model" in change:
+        model = replace(TINY, encoder=replace(TINY.encoder, **change["model"]),
+                        decoder=replace(TINY.decoder, **change["model"]))
+    settings = replace(TrainConfig(epochs=2, batch_size=5, lr=3e-3), **change.get("train", {}))
+    with pytest.raises(CheckpointError, match=says) as info:
+        train_cdvae(train[:6], val, tmp_path, model, settings, progress=False)
+    assert "\n" not in str(info.value)
+    # the epochs may grow
+    train_cdvae(train[:6], val, tmp_path, TINY, TrainConfig(epochs=2, batch_size=5, lr=3e-3), progress=False)
