@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -364,6 +364,32 @@ def read_structures(path: str | Path, format: str | None = None) -> list[Structu
     """Read every crystal in a file (e.g. all frames of an extxyz trajectory) and validate each."""
     images = _read_atoms(path, ":", format)
     return [validate_structure(atoms) for atoms in images]
+
+
+def iter_structures(path: str | Path, format: str | None = None) -> Iterator[Structure]:
+    """The crystals of a file one at a time (``ase.io.iread``), each validated as it is read, so memory stays
+    flat in the number of frames (CIF files, checked as a whole for merged sites, are read at once)."""
+    import ase.io
+
+    path = Path(path)
+    if (format or path.suffix.lstrip(".")).lower() == "cif":
+        yield from read_structures(path, format)
+        return
+    if not path.is_file():
+        raise StructureError(f"structure file not found: {path}")
+    frames = ase.io.iread(path, index=":", format=format)
+    while True:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                atoms = next(frames)
+        except StopIteration:
+            return
+        except Exception as exc:  # ase.io raises many exception types for unreadable files
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StructureError(f"cannot read {path} as a crystal structure: {reason}") from exc
+        _check_unchanged(path, atoms, [str(w.message) for w in caught])
+        yield validate_structure(atoms)
 
 
 def _read_atoms(path: str | Path, index: int | str, format: str | None) -> Atoms | list[Atoms]:

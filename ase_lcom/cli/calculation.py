@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -74,16 +75,23 @@ def run_energy(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from ase_lcom.calculators import energy_per_atom, get_calculator
-    from ase_lcom.structure import read_structures
+    from ase_lcom.errors import StructureError
+    from ase_lcom.structure import iter_structures
 
-    structures = read_structures(args.file)
+    frames = iter_structures(args.file)  # one frame in memory at a time
+    first = next(frames, None)
+    if first is None:
+        raise StructureError(f"{args.file} holds no structure")
+    second = next(frames, None)
     calculator = get_calculator(args.calculator, **calculator_options(args.option))
     references = _references(args) if args.formation else None
-    for i, structure in enumerate(tqdm(structures, desc="energy", disable=len(structures) < 2 or args.quiet)):
+    several = second is not None
+    structures = itertools.chain([first], [second] if several else [], frames)
+    for i, structure in enumerate(tqdm(structures, desc="energy", disable=not several or args.quiet)):
         energy = energy_per_atom(structure, calculator)
         line = f"{structure.composition.reduced_formula}: E = {energy:.4f} eV/atom"
         if references is not None:
             line += f", E_f = {references.formation_energy_per_atom(structure, energy):.4f} eV/atom"
-        prefix = f"[{i}] " if len(structures) > 1 else ""
+        prefix = f"[{i}] " if several else ""
         print(f"{prefix}{line} ({len(structure)} atoms)")
     return 0
