@@ -25,6 +25,26 @@ def shared_data() -> Path:
 
 
 @pytest.fixture
+def small_perovskite_csv(shared_data, tmp_path):
+    """A factory: ``small_perovskite_csv(n)`` writes the first ``n`` rows of perov_5's val.csv to a temporary CSV
+    and returns its path (a tiny real dataset for CLI training runs)."""
+    import csv
+    import itertools
+
+    def write(n: int) -> Path:
+        with (shared_data / "cdvae" / "perov_5" / "val.csv").open() as handle:
+            rows = list(itertools.islice(csv.DictReader(handle), n))
+        path = tmp_path / f"perov-{n}.csv"
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        return path
+
+    return write
+
+
+@pytest.fixture
 def nacl() -> Structure:
     """Rocksalt NaCl, primitive cell (2 atoms, a = 5.64 A)."""
     conventional = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5] * 3])

@@ -6,8 +6,6 @@ so two uninterrupted two-thread runs already differ in the last bits (their loss
 
 from __future__ import annotations
 
-import csv
-import itertools
 import os
 import signal
 import subprocess
@@ -21,14 +19,8 @@ from ase_lcom.models.checkpoints import load_cdvae
 
 
 @pytest.mark.slow
-def test_train_cdvae_killed_and_rerun_equals_an_uninterrupted_run(shared_data, tmp_path):
-    with (shared_data / "cdvae" / "perov_5" / "val.csv").open() as handle:
-        rows = list(itertools.islice(csv.DictReader(handle), 40))
-    small = tmp_path / "small.csv"
-    with small.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+def test_train_cdvae_killed_and_rerun_equals_an_uninterrupted_run(small_perovskite_csv, tmp_path):
+    small = small_perovskite_csv(40)
 
     def command(out):
         return [sys.executable, "-m", "ase_lcom.cli", "train", "cdvae", "--data", str(small), "--out", str(out),

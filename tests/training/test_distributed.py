@@ -3,14 +3,12 @@ together and agree."""
 
 from __future__ import annotations
 
-import itertools
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from ase_lcom.data.readers import read_records
 from ase_lcom.models.checkpoints import load_cdvae
 from ase_lcom.training.cdvae import TrainConfig, train_cdvae
 from ase_lcom.training.distributed import DistributedSetup
@@ -19,9 +17,8 @@ from .test_training import TINY
 
 
 @pytest.fixture(scope="module")
-def perovskites(shared_data):
-    records = list(itertools.islice(read_records(shared_data / "cdvae" / "perov_5" / "val.csv"), 14))
-    return [r.structure for r in records[:10]], [r.structure for r in records[10:]]
+def perovskites(perovskite_structures):
+    return perovskite_structures[:10], perovskite_structures[10:14]
 
 
 def test_one_process_ddp_reproduces_plain_training(perovskites, tmp_path):

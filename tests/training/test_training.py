@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import itertools
 import json
 import subprocess
 import sys
@@ -12,7 +11,6 @@ import pytest
 import torch
 from pymatgen.core import Composition
 
-from ase_lcom.data.readers import read_records
 from ase_lcom.models.cdvae import CDVAEConfig
 from ase_lcom.models.checkpoints import CheckpointError, load_cdvae
 from ase_lcom.models.decoder import DecoderConfig
@@ -29,9 +27,8 @@ TINY = CDVAEConfig(
 
 
 @pytest.fixture(scope="module")
-def perovskites(shared_data):
-    records = list(itertools.islice(read_records(shared_data / "cdvae" / "perov_5" / "val.csv"), 24))
-    return [r.structure for r in records[:20]], [r.structure for r in records[20:]]
+def perovskites(perovskite_structures):
+    return perovskite_structures[:20], perovskite_structures[20:24]
 
 
 def test_train_resume_and_decode(perovskites, tmp_path):
@@ -81,14 +78,10 @@ def test_checkpoint_errors(tmp_path):
         load_cdvae(tmp_path / "evil.pt")
 
 
-def test_cli_train_cdvae_on_a_csv(shared_data, tmp_path):
-    with (shared_data / "cdvae" / "perov_5" / "val.csv").open() as handle:
-        rows = list(itertools.islice(csv.DictReader(handle), 30))
-    small = tmp_path / "small.csv"
-    with small.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+def test_cli_train_cdvae_on_a_csv(small_perovskite_csv, tmp_path):
+    small = small_perovskite_csv(30)
+    with small.open() as handle:
+        rows = list(csv.DictReader(handle))
 
     def train(out, *extra):
         return subprocess.run([sys.executable, "-m", "ase_lcom.cli", "train", "cdvae", "--data", str(small),
