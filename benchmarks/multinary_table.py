@@ -38,7 +38,7 @@ def main() -> None:
     label = "lcom+pure" if args.pure else "lcom"
     store = ResultsStore(args.out / "rows.jsonl", key=("formula", "predictor"))
     done = store.stored_keys()
-    predictor = LCOMPredictor(args.model, polish=None if args.pure else "chgnet", max_atoms=40)
+    predictor = LCOMPredictor(args.model, polish=None if args.pure else "chgnet")  # the defaults: decoded <= 12, polish <= 40
     for target in targets:
         if (target["formula"], label) in done:
             continue

@@ -53,7 +53,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from ase_lcom.predictors import best_valid, load_predictor
     from ase_lcom.structure import parse_formula, write_structure
 
-    formula = parse_formula(args.formula)
+    formula = parse_formula(args.formula, max_atoms=None)  # the predictor checks the cell size
     if args.relax and args.rank_by:
         raise UsageError("--rank-by does not apply with --relax (relaxed candidates are ranked by their relaxed "
                          "formation energy): give one of them")

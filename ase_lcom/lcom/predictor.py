@@ -28,9 +28,12 @@ import torch
 from ase.calculators.calculator import BaseCalculator
 from pymatgen.core import Composition, Structure
 
+from ase_lcom import limits
+from ase_lcom.lcom.large_cells import MAX_POLISH_ATOMS, CellPlan, direct_seeds, plan_cells
 from ase_lcom.models.bundle import LCOMModel, cached_model, composition_tensor
 from ase_lcom.models.surrogate import descend
 from ase_lcom.predictors import Candidate, StructurePredictor, check_call_options
+from ase_lcom.predictors.volume_scan import rescale_prototype_seeds
 from ase_lcom.predictors.ranking import (
     ReferenceCache,
     polish_and_rerank,
@@ -60,7 +63,11 @@ class LatentOptions:
     num_levels, steps_per_level
         Langevin sampling budget of the decoder.
     max_atoms
-        Largest cell tried when the number of formula units is not given.
+        Largest cell the CD-VAE decodes (tried when the number of formula units is not given).
+    max_polish_atoms
+        Largest cell of the calculator-driven paths (polish, ``rank_by``, ``relax``): prototype decorations and
+        random symmetric cells between ``max_atoms`` and this size are not decoded but scored and relaxed by
+        the calculator directly (:mod:`ase_lcom.lcom.large_cells`). The pure method stops at ``max_atoms``.
     symprec
         spglib tolerance for symmetrising predictions (Angstrom).
     prototypes
@@ -89,6 +96,7 @@ class LatentOptions:
     num_levels: int = 20
     steps_per_level: int = 2
     max_atoms: int = 12
+    max_polish_atoms: int = MAX_POLISH_ATOMS
     symprec: float = 0.1
     prototypes: bool = True
     rank_by: str | BaseCalculator | None = None
@@ -125,6 +133,8 @@ class LatentPredictor(StructurePredictor):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        limits.positive_int(self.max_atoms, "max_atoms")
+        limits.positive_int(self.max_polish_atoms, "max_polish_atoms")
         model = self.options.model
         self.model = model if isinstance(model, LCOMModel) else cached_model(None if model is None else str(model))
         self.surrogate_name = self.options.surrogate or type(self).surrogate_name
@@ -149,7 +159,7 @@ class LatentPredictor(StructurePredictor):
         from ase_lcom.data.prototypes import decorate, random_structure
         from ase_lcom.structure import to_structure
 
-        reduced = parse_formula(formula).reduced_formula
+        reduced = parse_formula(formula, max_atoms=None).reduced_formula
         units = [formula_units] if formula_units is not None else formula_unit_options(reduced, self.max_atoms)
         per_unit = int(Composition(reduced).num_atoms)
         given = [to_structure(s) for s in seed_structures]
@@ -207,9 +217,42 @@ class LatentPredictor(StructurePredictor):
         """
         check_call_options(self, options)
         start = time.perf_counter()
-        parse_formula(formula)  # one-line errors for bad input before any work
+        calculator_driven = relax or self.rank_by is not None or self.polish is not None
+        polish_limit = self.max_polish_atoms if calculator_driven else None
+        typed = parse_formula(formula, max_atoms=max(self.max_atoms, self.max_polish_atoms))  # one-line errors first
+        plan = plan_cells(typed.reduced_formula, formula_units, self.max_atoms, polish_limit)
         n_candidates = n_candidates or self.n_candidates
         steps = self.steps if steps is None else steps
+        candidates: list[Candidate] = []
+        seeded: list[Candidate] = []
+        if plan.decoded_units:
+            candidates, seeded = self._decoded_candidates(formula, formula_units, n_candidates, seed, steps,
+                                                          seed_structures, plan.per_unit, start)
+        direct = self._direct_candidates(plan, n_candidates, seed,
+                                         () if plan.decoded_units else seed_structures)
+        if relax:
+            candidates += direct
+            relax_and_rerank(candidates, self._references(self.calculator), fmax=self.fmax, steps=self.relax_steps,
+                             symprec=self.symprec)
+        elif self.rank_by is not None:
+            references = self._references(self.rank_by)
+            rescale_prototype_seeds(direct, references.calculator)
+            candidates += direct
+            score_single_points(candidates, references)
+        elif self.polish is not None:
+            references = self._references(self.polish)
+            rescale_prototype_seeds(seeded + direct, references.calculator)
+            candidates = polish_and_rerank(candidates + seeded + direct, references, top=self.polish_top,
+                                           steps=self.polish_steps, symprec=self.symprec)
+        if direct or self.polish is not None:
+            for candidate in candidates:
+                candidate.info["seconds"] = time.perf_counter() - start
+        return candidates
+
+    def _decoded_candidates(self, formula: FormulaLike, formula_units: int | None, n_candidates: int, seed: int,
+                            steps: int, seed_structures: Sequence[StructureLike], per_unit: int,
+                            start: float) -> tuple[list[Candidate], list[Candidate]]:
+        """The latent search: decoded candidates ranked by the surrogate, and the seed crystals as candidates."""
         latents, cells, labels, crystals = self.seeds(formula, formula_units, n_candidates,
                                                       np.random.default_rng(seed), seed_structures)
         composition = composition_tensor(cells)
@@ -222,7 +265,6 @@ class LatentPredictor(StructurePredictor):
         structures = [s for s, _, _ in symmetrized]
         energies = self.model.energies(structures, self.surrogate_name)
         elapsed = time.perf_counter() - start
-        per_unit = int(Composition(parse_formula(formula).reduced_formula).num_atoms)
         candidates = [
             Candidate(structure, float(energy), info={
                 "predictor": self.name, "model": self.model.name, "spacegroup": symbol,
@@ -232,18 +274,25 @@ class LatentPredictor(StructurePredictor):
             for k, (i, (structure, symbol, number), energy) in enumerate(zip(chosen.tolist(), symmetrized,
                                                                            energies, strict=True))]
         sort_by_energy(candidates)
-        if relax:
-            relax_and_rerank(candidates, self._references(self.calculator), fmax=self.fmax, steps=self.relax_steps,
-                             symprec=self.symprec)
-        elif self.rank_by is not None:
-            score_single_points(candidates, self._references(self.rank_by))
-        elif self.polish is not None:
-            candidates += self._seed_candidates(crystals, labels, trace[0], per_unit)
-            candidates = polish_and_rerank(candidates, self._references(self.polish), top=self.polish_top,
-                                           steps=self.polish_steps, symprec=self.symprec)
-            for candidate in candidates:
-                candidate.info["seconds"] = time.perf_counter() - start
-        return candidates
+        return candidates, self._seed_candidates(crystals, labels, trace[0], per_unit)
+
+    def _direct_candidates(self, plan: CellPlan, n_candidates: int, seed: int,
+                           given: Sequence[StructureLike]) -> list[Candidate]:
+        """Crystals of the calculator-only cell sizes (prototypes, random cells, given seeds), undecoded, with
+        the surrogate energy of their encoding."""
+        from ase_lcom.structure import to_structure
+
+        seeds = [("given", to_structure(s)) for s in given]
+        seeds += direct_seeds(plan, n_candidates - len(seeds), np.random.default_rng([seed, 1]), self.prototypes)
+        if not seeds:
+            return []
+        symmetrized = [symmetrize(crystal, self.symprec) for _, crystal in seeds]
+        energies = self.model.energies([s for s, _, _ in symmetrized], self.surrogate_name)
+        return [Candidate(structure, float(energy), info={
+                    "predictor": self.name, "model": self.model.name, "spacegroup": symbol,
+                    "spacegroup_number": number, "seed": label, "num_atoms": len(structure),
+                    "formula_units": len(structure) // plan.per_unit, "undecoded": True})
+                for (label, _), (structure, symbol, number), energy in zip(seeds, symmetrized, energies, strict=True)]
 
     def _seed_candidates(self, crystals: Sequence[Structure | None], labels: Sequence[str],
                          latent_energies: torch.Tensor, per_unit: int) -> list[Candidate]:
