@@ -638,9 +638,9 @@ class ReferenceEnergies:
         return _shipped_references(self.name, self.path.name)
 
     def missing(self, symbols: Iterable[str]) -> list[str]:
-        """Elements among ``symbols`` without a cached reference."""
-        cached = self._load()
-        return sorted({s for s in symbols if s not in cached})
+        """Elements among ``symbols`` with neither a cached nor a shipped reference (those :meth:`entry` computes)."""
+        known = self._load().keys() | self._shipped().keys()
+        return sorted({s for s in symbols if s not in known})
 
     def compute(self, symbol: str) -> dict[str, Any]:
         """Relax the elemental candidates of ``symbol`` now (no cache); see :meth:`entry`."""

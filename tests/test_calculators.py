@@ -194,3 +194,9 @@ def test_shipped_chgnet_references_cost_no_relaxation(tmp_path, monkeypatch):
     other = ReferenceEnergies("chgnet", cache_dir=tmp_path, fmax=0.03)
     with pytest.raises(AssertionError, match="relaxed the elemental phases of Zn"):
         other["Zn"]
+
+
+def test_shipped_references_are_not_missing_from_an_empty_cache(tmp_path):
+    """A fresh machine (empty cache) computes no CHGNet reference the package ships; other settings do."""
+    assert ReferenceEnergies("chgnet", cache_dir=tmp_path).missing(["Na", "Cl", "Zn"]) == []
+    assert ReferenceEnergies("chgnet", cache_dir=tmp_path, steps=7).missing(["Na", "Cl"]) == ["Cl", "Na"]
