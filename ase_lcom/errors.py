@@ -38,3 +38,7 @@ class UnsafeInputError(LCOMError, ValueError):
 
 class InvalidValueError(LCOMError, ValueError):
     """A count, tolerance, seed, step budget, memory need or output path is outside what can be honoured."""
+
+
+class LowSymmetryWarning(UserWarning):
+    """A prediction's best candidate has no symmetry beyond the identity (P1 at the predictor's tolerance)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -30,7 +31,7 @@ from typing import Any, ClassVar
 from pymatgen.core import Structure
 
 from ase_lcom import limits
-from ase_lcom.errors import FormulaError, InvalidValueError, PluginError, StructureError
+from ase_lcom.errors import FormulaError, InvalidValueError, LowSymmetryWarning, PluginError, StructureError
 from ase_lcom.plugins import installed, load_plugin
 from ase_lcom.structure import FormulaLike, parse_formula, to_structure, validate_structure
 
@@ -136,9 +137,18 @@ class StructurePredictor(ABC):
             When the predictor returns no candidate.
         StructureError
             When no candidate is physically valid (see :func:`best_valid`).
+
+        Warns
+        -----
+        LowSymmetryWarning
+            When the best candidate has no symmetry (space group P1 in its ``info``).
         """
         candidates = self.predict_candidates(formula, formula_units=formula_units, seed=seed, **options)
-        return best_valid(candidates, self.name, formula).structure
+        best = best_valid(candidates, self.name, formula)
+        if best.info.get("spacegroup_number") == 1:
+            warnings.warn(f"the best {self.name} candidate for {formula} has no symmetry (P1 at the predictor's "
+                          "tolerance); predict_candidates lists the alternatives", LowSymmetryWarning, stacklevel=2)
+        return best.structure
 
 
 def best_valid(candidates: list[Candidate], predictor: str, formula: object) -> Candidate:

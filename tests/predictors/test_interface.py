@@ -86,3 +86,32 @@ def test_unknown_call_option_names_what_predict_candidates_takes():
     with pytest.raises(PluginError, match="no call option 'steps'; predict_candidates takes: formula_units, "
                                           "n_candidates, seed, relax"):
         predictor.predict_candidates("CuAu", steps=3)
+
+
+class LabelledPredictor(StructurePredictor):
+    """One fixed crystal per formula (a general triclinic ZnO cell, a simple cubic Cu), labelled by spglib."""
+
+    name = "labelled"
+    CRYSTALS = {
+        "ZnO": Structure(Lattice.from_parameters(3.1, 4.3, 5.7, 71, 83, 97), ["Zn", "O", "Zn", "O"],
+                         [[0.01, 0.13, 0.27], [0.41, 0.58, 0.11], [0.77, 0.33, 0.69], [0.2, 0.9, 0.52]]),
+        "Cu": Structure(Lattice.cubic(2.6), ["Cu"], [[0, 0, 0]]),
+    }
+
+    def predict_candidates(self, formula, formula_units=None, n_candidates=8, seed=0, **options):
+        from ase_lcom.symmetry import symmetrize
+
+        structure, symbol, number = symmetrize(self.CRYSTALS[formula], 0.1)
+        return [Candidate(structure, None, info={"spacegroup": symbol, "spacegroup_number": number})]
+
+
+def test_predict_warns_when_the_best_candidate_has_no_symmetry():
+    import warnings
+
+    from ase_lcom.errors import LowSymmetryWarning
+
+    with pytest.warns(LowSymmetryWarning, match="best labelled candidate for ZnO has no symmetry"):
+        LabelledPredictor().predict("ZnO")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LowSymmetryWarning)
+        LabelledPredictor().predict("Cu")
