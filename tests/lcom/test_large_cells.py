@@ -52,14 +52,16 @@ def test_random_cells_fill_in_without_prototypes():
     assert all(len(c.structure) == 6 and c.structure.composition.reduced_formula == "Cu5Au" for c in candidates)
 
 
-def test_prototype_seeds_are_rescaled_to_their_best_volume_and_decoded_ones_kept():
+def test_multinary_prototype_seeds_are_rescaled_to_their_best_volume_and_others_kept():
     stretched = to_structure(bulk("Cu", "fcc", a=3.6 * 1.15))
-    seed = Candidate(stretched.copy(), None, info={"seed": "prototype:fcc", "undecoded": True})
-    decoded = Candidate(stretched.copy(), None, info={"seed": "prototype:fcc"})
-    rescale_prototype_seeds([seed, decoded], get_calculator("emt"))
+    seed = Candidate(stretched.copy(), None, info={"seed": "prototype:l1_2", "undecoded": True})
+    decoded = Candidate(stretched.copy(), None, info={"seed": "prototype:l1_2"})
+    binary = Candidate(stretched.copy(), None, info={"seed": "prototype:rocksalt", "undecoded": True})
+    rescale_prototype_seeds([seed, decoded, binary], get_calculator("emt"))
     assert seed.info["volume_scale"] == 0.86
     assert seed.structure.lattice.a == pytest.approx(stretched.lattice.a * 0.86)
-    assert decoded.structure.volume == pytest.approx(stretched.volume) and "volume_scale" not in decoded.info
+    for kept in (decoded, binary):
+        assert kept.structure.volume == pytest.approx(stretched.volume) and "volume_scale" not in kept.info
 
 
 @pytest.mark.parametrize("option", [{"max_atoms": 0}, {"max_polish_atoms": -1}])
