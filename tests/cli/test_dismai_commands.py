@@ -64,6 +64,14 @@ def test_train_generator_writes_a_checkpoint_and_curves_and_resumes(trained, toy
     assert f"loss curves: {trained / 'loss_curves.png'}" in out
 
 
+def test_train_generator_resumed_with_another_seed_is_a_one_line_error(trained, toy_alloy, capsys):
+    args = ["train", "generator", "--kind", "cryingan", "--dataset", str(toy_alloy), "--out", str(trained),
+            "--epochs", "2", "--seed", "1", "-q"]
+    assert main(args) == 2
+    assert "training setting seed is 0 in" in one_line_error(capsys)
+    assert len(json.loads((trained / "history.json").read_text())) == 1  # nothing trained
+
+
 def test_train_generator_rejects_an_unknown_kind(toy_alloy, tmp_path, capsys):
     assert main(["train", "generator", "--kind", "gan", "--dataset", str(toy_alloy), "--out", str(tmp_path)]) == 2
     assert "unknown generator kind 'gan'" in one_line_error(capsys)
