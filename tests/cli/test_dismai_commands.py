@@ -49,6 +49,11 @@ def test_data_dismai_generates_a_small_set_and_rejects_unknown_names(tmp_path, c
                  "--n-structures", "10", "-q"]) == 0
     assert f"{tmp_path / 'alloy-1500K-wide' / 'DATACARD.md'}" in capsys.readouterr().out
     assert (tmp_path / "alloy-1500K-wide" / "alloy-1500K-wide.npz").is_file()
+    rerun = ["data", "dismai", "alloy-1500K-wide", "--out", str(tmp_path), "--n-passes", "40", "-q"]
+    assert main([*rerun, "--seed", "1"]) == 2  # another seed into the same root: refused, nothing made
+    assert "alloy-1500K-wide setting seed is 0 in" in one_line_error(capsys)
+    assert not list((tmp_path / "_work").glob("*seed1*"))
+    assert main([*rerun, "--n-structures", "20"]) == 0  # more structures from the same chains
     assert main(["data", "dismai", "alloy-900K-wide", "--out", str(tmp_path)]) == 2
     assert "unknown Dismai dataset 'alloy-900K-wide'" in one_line_error(capsys)
 
