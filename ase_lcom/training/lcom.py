@@ -120,7 +120,9 @@ def decode_seed_bank(
             energies[index] = energy
         done = done + SeedBank(model.encode(decoded), [seeds.formulas[i] for i in rows],
                                torch.tensor([len(s) for s in decoded]), torch.tensor(energies))
-        save_checkpoint({"format": "decoded", **done.to_content()}, path)
+        content = {"format": "decoded", **done.to_content()}
+        save_checkpoint(content, path)
+        done = SeedBank.from_content(content)  # as stored (float16 latents), so a resumed build sees the same
         bar.update(len(rows))
     bar.close()
     return done
@@ -190,9 +192,10 @@ def build_lcom_model(
         model.seeds = SeedBank.from_content(load_checkpoint(latents_path, "latents"))
     else:
         start = time.perf_counter()
-        model.seeds = encode_records(model, records, progress=progress)
+        content = {"format": "latents", **encode_records(model, records, progress=progress).to_content()}
         timings["encode_seconds"] = time.perf_counter() - start
-        save_checkpoint({"format": "latents", **model.seeds.to_content()}, latents_path)
+        save_checkpoint(content, latents_path)
+        model.seeds = SeedBank.from_content(content)  # as stored, so a resumed build sees the same latents
     seeds = training = model.seeds
     if decoded_calculator:
         decoded_path = work / f"decoded-{decoded_calculator}.pt"
