@@ -2,8 +2,8 @@
 twice, results bit for bit (or, for calculator energies, to 1e-6 eV/atom); a rerun with other settings is refused.
 
 With one thread: torch's multi-threaded CPU reductions (the graph networks' scatter sums) are not bit-reproducible,
-so two uninterrupted two-thread runs already differ in the last bits (their losses agree to 6 digits). The rerun
-and the uninterrupted reference run side by side.
+so two uninterrupted two-thread runs already differ in the last bits (their losses agree to 6 digits). The
+uninterrupted reference run starts beside the run that is killed.
 """
 
 from __future__ import annotations
@@ -39,16 +39,16 @@ def kill_when(command: list[str], ready: Callable[[], bool], limit: float = 300)
     process.wait()
 
 
-def run_side_by_side(*commands: list[str]) -> list[str]:
-    """Run the commands at once; each must succeed. Returns their standard outputs."""
-    processes = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-                 for c in commands]
-    outputs = []
+def start(command: list[str]) -> subprocess.Popen:
+    """``command`` running in the background (the uninterrupted reference run, beside the killed one)."""
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+
+
+def finish(*processes: subprocess.Popen) -> None:
+    """Wait for the processes; each must succeed."""
     for process in processes:
-        out, err = process.communicate(timeout=600)
+        _, err = process.communicate(timeout=600)
         assert process.returncode == 0, err
-        outputs.append(out)
-    return outputs
 
 
 def refused(command: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -71,11 +71,11 @@ def test_train_cdvae_killed_and_rerun_equals_an_uninterrupted_run(small_perovski
         return [*CLI, "train", "cdvae", "--data", str(small), "--out", str(out), "--epochs", "6", "--hidden", "8",
                 "--latent-dim", "4", "--batch-size", "4", "-q"]
 
-    killed = tmp_path / "killed"
+    killed, straight_run = tmp_path / "killed", start(command(tmp_path / "straight"))
     kill_when(command(killed), lambda: _epoch(killed / "last.pt") >= 2)
     assert 2 <= _epoch(killed / "last.pt") < 6
 
-    run_side_by_side(command(killed), command(tmp_path / "straight"))
+    finish(start(command(killed)), straight_run)
     resumed, resumed_content = load_cdvae(killed / "last.pt")
     straight, straight_content = load_cdvae(tmp_path / "straight" / "last.pt")
     assert resumed_content["epoch"] == straight_content["epoch"] == 6
@@ -104,12 +104,12 @@ def test_benchmark_csp26_killed_and_rerun_has_every_row_once(tmp_path, capsys):
         return [*CLI, "benchmark", "csp26", "--compounds", "NaCl,KF", "--predictors", "ras", "--budget", budget,
                 "--seeds", ",".join(seeds), "--no-relax", "--out", str(out), "-q"]
 
-    killed = tmp_path / "killed"
+    killed, straight_run = tmp_path / "killed", start(command(tmp_path / "straight"))
     kill_when(command(killed), lambda: len(_rows(killed / "rows.jsonl")) >= 2)
     before = {(r["formula"], r["seed"]): r for r in _rows(killed / "rows.jsonl")}
     assert 2 <= len(before) < 8
 
-    run_side_by_side(command(killed), command(tmp_path / "straight"))
+    finish(start(command(killed)), straight_run)
     rows = _rows(killed / "rows.jsonl")
     keys = [(r["formula"], r["seed"]) for r in rows]
     assert len(keys) == len(set(keys)) == 8, "a row was lost or stored twice"
@@ -133,12 +133,12 @@ def test_data_dismai_killed_and_rerun_equals_an_uninterrupted_run(tmp_path, caps
         return [*CLI, "data", "dismai", "alloy-1500K-wide", "--out", str(out), "--n-passes", "3000",
                 "--n-structures", "20", "--seed", seed, "-q"]
 
-    killed = tmp_path / "killed"
+    killed, straight_run = tmp_path / "killed", start(command(tmp_path / "straight"))
     kill_when(command(killed), lambda: len(_chains(killed)) >= 2)
     before = {p.name: p.read_bytes() for p in _chains(killed)}
     assert 2 <= len(before) < 10
 
-    run_side_by_side(command(killed), command(tmp_path / "straight"))
+    finish(start(command(killed)), straight_run)
     assert [p.name for p in _chains(killed)] == [f"chain-{c:02d}.npz" for c in range(10)]
     assert all(p.read_bytes() == before[p.name] for p in _chains(killed) if p.name in before), \
         "a finished chain was redone"
@@ -165,11 +165,11 @@ def test_train_generator_killed_and_rerun_equals_an_uninterrupted_run(toy_alloy,
         return [*CLI, "train", "generator", "--kind", "cryingan", "--dataset", str(toy_alloy), "--out", str(out),
                 "--epochs", "4", "--seed", seed, "-q"]
 
-    killed = tmp_path / "killed"
+    killed, straight_run = tmp_path / "killed", start(command(tmp_path / "straight"))
     kill_when(command(killed), lambda: len(_history(killed / "history.json")) >= 1)
     assert 1 <= len(_history(killed / "history.json")) < 4
 
-    run_side_by_side(command(killed), command(tmp_path / "straight"))
+    finish(start(command(killed)), straight_run)
     resumed, straight = (load_generator(out / "generator.pt") for out in (killed, tmp_path / "straight"))
     assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4]
     strip = [{k: v for k, v in r.items() if k != "seconds"} for r in resumed.history]
@@ -200,11 +200,11 @@ def test_train_lcom_killed_and_rerun_equals_an_uninterrupted_run(small_perovskit
         return [*CLI, "train", "lcom", "--cdvae", str(cdvae), "--data", str(data), "--out", str(out),
                 "--hidden", "16", "--epochs", epochs, "--steps", "5", "-q"]
 
-    killed = tmp_path / "killed.pt"
+    killed, straight_run = tmp_path / "killed.pt", start(command(tmp_path / "straight.pt"))
     kill_when(command(killed), lambda: (tmp_path / "killed.work" / "latents.pt").is_file())
     assert not killed.exists()
 
-    run_side_by_side(command(killed), command(tmp_path / "straight.pt"))
+    finish(start(command(killed)), straight_run)
     resumed, straight = LCOMModel.load(killed), LCOMModel.load(tmp_path / "straight.pt")
     assert torch.equal(resumed.seeds.latents, straight.seeds.latents)
     assert resumed.seeds.formulas == straight.seeds.formulas
