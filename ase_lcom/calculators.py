@@ -38,6 +38,7 @@ from threadpoolctl import threadpool_limits
 
 from ase_lcom import limits
 from ase_lcom.errors import CalculatorError, InvalidValueError, StructureError
+from ase_lcom.memory import check_calculator_memory
 from ase_lcom.structure import StructureLike, to_atoms, to_structure
 
 DEFAULT_CALCULATOR = "chgnet"
@@ -294,25 +295,6 @@ def get_calculator(name: str = DEFAULT_CALCULATOR, **options: Any) -> BaseCalcul
         raise CalculatorError(f"bad option for calculator {info.name!r}: {exc}") from exc
 
 
-BYTES_PER_ATOM = {"chgnet": 18e6, "matgl": 18e6}
-"""Peak memory per atom of the graph potentials (CHGNet measured: a 2048-atom cell took 23 GB at ~18 MB/atom;
-M3GNet assumed alike), by the top-level package of the calculator's class."""
-
-
-def check_calculator_memory(n_atoms: int, calculator: BaseCalculator) -> None:
-    """Refuse a cell of ``n_atoms`` that a graph potential could not hold in the available memory.
-
-    Raises
-    ------
-    InvalidValueError
-        With the estimate, the limit in atoms and how to raise it (``$ASE_LCOM_MEMORY_GB``).
-    """
-    package = next((type_.__module__.split(".")[0] for type_ in type(calculator).__mro__
-                    if type_.__module__.split(".")[0] in BYTES_PER_ATOM), None)
-    if package is not None:
-        limits.check_memory(n_atoms, BYTES_PER_ATOM[package], f"{package} ({type(calculator).__name__})")
-
-
 def _resolve(calculator: str | BaseCalculator) -> BaseCalculator:
     return get_calculator(calculator) if isinstance(calculator, str) else calculator
 
@@ -393,7 +375,7 @@ def relax(
         raise CalculatorError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
     atoms = to_atoms(crystal)
     atoms.calc = _resolve(calculator)
-    check_calculator_memory(len(atoms), atoms.calc)
+    check_calculator_memory(atoms, atoms.calc)
     if fix_symmetry:
         from ase.constraints import FixSymmetry
 
@@ -460,7 +442,7 @@ def energy_per_atom(crystal: StructureLike, calculator: str | BaseCalculator = D
     """
     atoms = to_atoms(crystal)
     atoms.calc = _resolve(calculator)
-    check_calculator_memory(len(atoms), atoms.calc)
+    check_calculator_memory(atoms, atoms.calc)
     try:
         energy = float(atoms.get_potential_energy()) / len(atoms)
     except Exception as exc:

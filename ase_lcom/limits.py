@@ -6,7 +6,8 @@
 * :func:`step_budget`: optimizer and latent step counts, at most :func:`max_steps` (``$ASE_LCOM_MAX_STEPS``
   raises the ceiling of 100000);
 * :func:`writable_output`: an output file whose folder exists and is writable, checked before the work starts;
-* :func:`check_memory`: an atom count a calculator can hold in the available memory.
+* :func:`check_memory_need`, :func:`check_memory`: a calculation (or an atom count at a cost per atom) that fits
+  in the available memory.
 
 Every check raises :class:`~ase_lcom.errors.InvalidValueError` with a one-line message naming the setting.
 """
@@ -144,20 +145,23 @@ def available_memory() -> int | None:
         return None
 
 
-def check_memory(n_atoms: int, bytes_per_atom: float, what: str) -> None:
-    """Refuse ``n_atoms`` atoms when ``bytes_per_atom`` each would exceed the available memory.
+def check_memory_need(needed: float, what: str, hint: str = "use a smaller cell") -> None:
+    """Refuse a calculation that needs ``needed`` bytes when less memory is available.
 
     Raises
     ------
     InvalidValueError
-        Naming the estimate, the limit and how to raise it (``$ASE_LCOM_MEMORY_GB``).
+        Naming the estimate, the memory available, ``hint`` and how to raise the limit (``$ASE_LCOM_MEMORY_GB``).
     """
     available = available_memory()
-    if available is None:
-        return
-    needed = n_atoms * bytes_per_atom
-    if needed > available:
-        limit = int(available // bytes_per_atom)
-        raise InvalidValueError(
-            f"{what} on {n_atoms} atoms needs about {needed / 1024**3:.1f} GB, more than the {available / 1024**3:.1f} "
-            f"GB available (limit {limit} atoms; set ${MEMORY_ENV} to raise it, or use a smaller cell)")
+    if available is not None and needed > available:
+        raise InvalidValueError(f"{what} needs about {needed / 1024**3:.1f} GB, more than the "
+                                f"{available / 1024**3:.1f} GB available ({hint}; set ${MEMORY_ENV} to raise it)")
+
+
+def check_memory(n_atoms: int, bytes_per_atom: float, what: str) -> None:
+    """Refuse ``n_atoms`` atoms when ``bytes_per_atom`` each would exceed the available memory (see
+    :func:`check_memory_need`; the message names the largest number of atoms that fits)."""
+    available = available_memory()
+    limit = "" if available is None else f"limit {int(available // bytes_per_atom)} atoms; "
+    check_memory_need(n_atoms * bytes_per_atom, f"{what} on {n_atoms} atoms", f"{limit}use a smaller cell")

@@ -9,6 +9,9 @@ line, with a warning, and the next append removes it before writing.
 Whole-file documents (cached references, reports) are written to a temporary file beside the target and
 moved over it (``os.replace``), so a reader sees the old document or the new one, never half of either.
 
+A resumed run keeps the settings it was started with: :func:`check_unchanged` compares them with the new ones
+and names the first that differs (training checkpoints, databases, benchmark and dataset folders all use it).
+
 Examples
 --------
 >>> store = ResultsStore("runs/csp26/rows.jsonl", key=("formula", "seed"))  # doctest: +SKIP
@@ -22,7 +25,7 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -53,6 +56,44 @@ def sole_writer(path: str | os.PathLike, error: type[LCOMError] = LCOMError) -> 
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def check_unchanged(what: str, stored: Mapping[str, Any], given: Mapping[str, Any], where: str | os.PathLike,
+                    may_change: Sequence[str] = (), error: type[LCOMError] = LCOMError,
+                    fix: str = "use a new output folder to run with other settings") -> None:
+    """Refuse to resume a run with settings other than those ``where`` records.
+
+    Nested mappings are compared entry by entry (tuples as lists, as JSON stores them); a setting whose name
+    (the last part of its dotted key) is in ``may_change`` may differ.
+
+    Raises
+    ------
+    LCOMError
+        ``error``, one line naming the first setting that differs, both values and ``fix``.
+    """
+    old, new = _flat(stored), _flat(given)
+    for key in sorted(set(old) | set(new)):
+        name = key.rsplit(".", 1)[-1]
+        if name not in may_change and old.get(key) != new.get(key):
+            label = name if name == key else f"{name} ({key})"
+            allowed = f" (only {', '.join(may_change)} may change)" if may_change else ""
+            raise error(f"{what} {label} is {old.get(key)!r} in {where} but {new.get(key)!r} now: a resumed run "
+                        f"keeps its settings{allowed}; {fix}")
+
+
+def _flat(settings: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        if isinstance(value, Mapping):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = _as_json(value)
+    return flat
+
+
+def _as_json(value: Any) -> Any:
+    """Tuples as lists, recursively: a setting read back from JSON equals the one given."""
+    return [_as_json(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
 class StoreError(LCOMError, ValueError):

@@ -44,6 +44,24 @@ def small_perovskite_csv(shared_data, tmp_path):
     return write
 
 
+@pytest.fixture(scope="module")
+def toy_alloy(tmp_path_factory) -> Path:
+    """Eight random Fe20Ni6Cr6 decorations of a 32-site FCC cell, as an extxyz file (a tiny generator dataset)."""
+    import numpy as np
+    from ase.io import write
+
+    rng = np.random.default_rng(0)
+    species = ["Fe"] * 20 + ["Ni"] * 6 + ["Cr"] * 6
+    images = []
+    for _ in range(8):
+        atoms = bulk("Fe", "fcc", a=3.6, cubic=True).repeat((2, 2, 2))
+        atoms.set_chemical_symbols(list(rng.permutation(species)))
+        images.append(atoms)
+    path = tmp_path_factory.mktemp("toy") / "toy.extxyz"
+    write(path, images, format="extxyz")
+    return path
+
+
 @pytest.fixture
 def nacl() -> Structure:
     """Rocksalt NaCl, primitive cell (2 atoms, a = 5.64 A)."""

@@ -21,6 +21,10 @@ def register(sub: Any) -> None:
     relax.add_argument("--fixed-cell", action="store_true", help="relax positions only")
     relax.add_argument("--trajectory", help="write the ASE trajectory here")
     relax.add_argument("-o", "--output", help="output file, format from its extension (default FILE_relaxed.cif)")
+    relax.add_argument("--no-energy-check", dest="energy_check", action="store_false",
+                       help="write the result even when its formation energy is above the plausible +2 eV/atom "
+                       "(the check needs the calculator's elemental references: shipped for chgnet, computed once "
+                       "and cached for the others, which is slow for gpaw)")
     relax.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     relax.set_defaults(func=run_relax)
 
@@ -41,6 +45,7 @@ def run_relax(args: argparse.Namespace) -> int:
     """Relax ``args.file`` and write the result (default ``FILE_relaxed.cif``)."""
     from ase_lcom.calculators import get_calculator, relax
     from ase_lcom.errors import StructureError
+    from ase_lcom.plausibility import ImplausibleResultError, relaxed_formation_energy
     from ase_lcom.structure import read_structure, validate_structure, write_structure
 
     out = Path(output_path(args.output or Path(args.file).with_name(f"{Path(args.file).stem}_relaxed.cif"), "--output"))
@@ -60,11 +65,18 @@ def run_relax(args: argparse.Namespace) -> int:
         validate_structure(result.structure)
     except StructureError as exc:
         raise StructureError(f"relaxing {args.file} ended in an impossible structure, not written: {exc}") from None
+    e_form = None
+    if args.energy_check:
+        try:
+            e_form = relaxed_formation_energy(result, _references(args))
+        except ImplausibleResultError as exc:
+            raise ImplausibleResultError(f"{exc}; nothing written (--no-energy-check writes it)") from None
+    elif args.formation:
+        e_form = _references(args).formation_energy_per_atom(result.structure, result.energy_per_atom)
     write_structure(result.structure, out)
     status = f"converged in {result.steps} steps" if result.converged else f"NOT converged after {result.steps} steps"
     line = f"{result.structure.composition.reduced_formula}: E = {result.energy_per_atom:.4f} eV/atom"
     if args.formation:
-        e_form = _references(args).formation_energy_per_atom(result.structure, result.energy_per_atom)
         line += f", E_f = {e_form:.4f} eV/atom"
     print(f"{line} ({len(result.structure)} atoms, {status}, max force {result.max_force:.3f} eV/A) -> {out}")
     return 0

@@ -302,7 +302,8 @@ def generate(
                                                   ceilings.get(task.formula, -np.inf))
                     counts[result["status"]] += 1
                     bar.update(1)
-                    bar.set_postfix({k: counts[k] for k in ("relaxed", "duplicate", "failed", "unconverged")})
+                    bar.set_postfix({k: counts[k] for k in ("relaxed", "duplicate", "failed", "unconverged",
+                                                            "implausible")})
             finally:
                 bar.close()
     finally:
@@ -315,11 +316,18 @@ def generate(
 def _store(result: dict[str, Any], database: CrystalDatabase, references: ReferenceEnergies,
            settings: GenerationSettings, log: ResultsStore, matcher: StructureMatcher, forbidden: list[Structure],
            stored: list[Structure], ceiling: float) -> str:
-    """Check a relaxed candidate against the leakage controls and the stored structures of its composition;
-    store it (``relaxed``) or log why not (``excluded``, ``duplicate``)."""
+    """Check a relaxed candidate's energy, the leakage controls and the stored structures of its composition;
+    store it (``relaxed``) or log why not (``implausible``, ``excluded``, ``duplicate``)."""
+    from ase_lcom.plausibility import ImplausibleResultError, check_formation_energy
+
     task: Task = result["task"]
     structure = structure_from_dict(result["structure"])
     energy = result["energy_per_atom"]
+    try:
+        formation = check_formation_energy(task.formula, references.formation_energy_per_atom(structure, energy))
+    except ImplausibleResultError as exc:
+        _log_task(log, task.uid, "implausible", str(exc))
+        return "implausible"
     if any(matcher.fit(structure, ref) for ref in forbidden):
         _log_task(log, task.uid, "excluded", "matches an excluded reference structure")
         return "excluded"
@@ -332,7 +340,7 @@ def _store(result: dict[str, Any], database: CrystalDatabase, references: Refere
     database.add(CrystalRecord(
         structure=structure,
         energy_per_atom=energy,
-        formation_energy_per_atom=references.formation_energy_per_atom(structure, energy),
+        formation_energy_per_atom=formation,
         source=f"generated:{settings.calculator}",
         id=task.uid,
         info={"method": task.method, "label": task.label, "seed": task.seed,

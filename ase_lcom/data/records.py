@@ -17,6 +17,7 @@ from ase.db.core import reserved_keys
 from pymatgen.core import Structure
 
 from ase_lcom.errors import LCOMError
+from ase_lcom.store import check_unchanged
 from ase_lcom.structure import to_atoms, to_structure
 
 
@@ -71,10 +72,9 @@ class CrystalDatabase:
         stored = metadata.get(kind)
         if stored is None:
             self._db.metadata = {**metadata, kind: settings}
-        elif stored != settings:
-            changed = ", ".join(f"{k} {stored.get(k)!r} -> {v!r}" for k, v in settings.items() if stored.get(k) != v)
-            raise DataError(f"{self.path} was built with other {kind} settings ({changed}): "
-                            "use the original arguments or a new output file")
+        else:
+            check_unchanged(f"{kind} setting", stored, settings, self.path, error=DataError,
+                            fix="use the original arguments or a new output file")
 
     def add(self, record: CrystalRecord) -> int:
         """Store a record (committed at once); returns the row id."""

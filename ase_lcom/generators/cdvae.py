@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from pymatgen.core import Element, Structure
 
@@ -29,6 +28,7 @@ from ase_lcom.training.generator_loop import (
     CHECKPOINT_FORMAT,
     GeneratorTrainingError,
     batch_slices,
+    check_resume,
     epoch_generator,
     run_epochs,
     structures_from_frac,
@@ -136,18 +136,16 @@ class CDVAEGenerator(StructureGenerator):
 
     def fit(self, dataset: FixedLatticeDataset, out_dir: str | os.PathLike, progress: bool = True,
             callback: Callable[[dict[str, Any]], None] | None = None, ddp: bool = False) -> list[dict[str, Any]]:
-        """Train into ``out_dir`` (resuming ``out_dir/last.pt``; its settings win except ``epochs`` and
-        ``max_seconds``); writes ``out_dir/generator.pt`` at the end."""
+        """Train into ``out_dir`` (resuming ``out_dir/last.pt`` with its template and settings; ``epochs``,
+        ``max_seconds`` and ``device`` may change); writes ``out_dir/generator.pt`` at the end."""
         out_dir = Path(out_dir)
         last = out_dir / "last.pt"
         template = template_record(dataset)
         content: dict[str, Any] = {}
         if last.exists():
             resumed = self.load(last, self.device)
-            if resumed.template["species"] != template["species"] or not np.allclose(
-                    resumed.template["lattice"], template["lattice"], atol=1e-3):
-                raise GeneratorTrainingError(f"{last} was trained on another template than dataset {dataset.name!r}")
             content = load_checkpoint(last, CHECKPOINT_FORMAT)
+            check_resume(last, content, dataset, asdict(self.train_config), self.config.to_dict())
             self.config, self.sampling, self.model = resumed.config, resumed.sampling, resumed.model
             self.train_config = replace(resumed.train_config, epochs=self.train_config.epochs,
                                         max_seconds=self.train_config.max_seconds, device=self.device)

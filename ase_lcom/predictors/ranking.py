@@ -1,10 +1,11 @@
 """Ranking candidates: by the predictor's own energy, by a calculator's single point, or after relaxation.
 
 Every predictor ranks through these functions, so they share one failure policy: when a calculator fails on a
-candidate or returns a non-finite energy, the candidate keeps its structure, its ``validated_energy_per_atom``
-is ``None``, ``info["error"]`` holds the one-line reason, it is ranked after every scored candidate, and the
-rest of the batch goes on. Setup errors (an unknown calculator, missing weights, an elemental reference that
-cannot be computed) are raised before any candidate is scored.
+candidate, returns a non-finite energy or relaxes it to an implausible one (a formation energy above
+:data:`~ase_lcom.plausibility.MAX_FORMATION_ENERGY`), the candidate keeps its structure, its
+``validated_energy_per_atom`` is ``None``, ``info["error"]`` holds the one-line reason, it is ranked after every
+scored candidate, and the rest of the batch goes on. Setup errors (an unknown calculator, missing weights, an
+elemental reference that cannot be computed) are raised before any candidate is scored.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ase.calculators.calculator import BaseCalculator
 
 from ase_lcom.calculators import ReferenceEnergies, energy_per_atom, relax
 from ase_lcom.errors import CalculatorError
+from ase_lcom.plausibility import relaxed_formation_energy
 from ase_lcom.predictors import Candidate
 from ase_lcom.symmetry import symmetrize
 
@@ -91,13 +93,13 @@ def relax_and_rerank(candidates: list[Candidate], references: ReferenceEnergies,
     for candidate in candidates:
         try:
             result = relax(candidate.structure, references.calculator, fmax=fmax, steps=steps, optimizer=optimizer)
+            formation = relaxed_formation_energy(result, references)
         except CalculatorError as exc:
             mark_failed(candidate, str(exc))
             continue
         candidate.info["unrelaxed"] = candidate.structure
         candidate.structure = result.structure if symprec is None else symmetrize(result.structure, symprec)[0]
-        candidate.validated_energy_per_atom = references.formation_energy_per_atom(
-            result.structure.composition, result.energy_per_atom)
+        candidate.validated_energy_per_atom = formation
         candidate.info.update(relax_converged=result.converged, relax_steps=result.steps)
     sort_by_validated_energy(candidates)
 
@@ -135,18 +137,15 @@ def polish_and_rerank(candidates: list[Candidate], references: ReferenceEnergies
         try:
             result = relax(candidate.structure, references.calculator, fmax=fmax, steps=steps, optimizer="BFGS",
                            fix_symmetry=True)
+            formation = relaxed_formation_energy(result, references)
         except CalculatorError as exc:
             mark_failed(candidate, str(exc))
-            continue
-        if not math.isfinite(result.energy_per_atom):
-            mark_failed(candidate, "the polishing relaxation gave a non-finite energy")
             continue
         candidate.info.update(unrelaxed=candidate.structure, polished=True, relax_converged=result.converged,
                               relax_steps=result.steps)
         relaxed, symbol, number = symmetrize(result.structure, symprec)
         candidate.structure = relaxed
         candidate.info.update(spacegroup=symbol, spacegroup_number=number)
-        candidate.validated_energy_per_atom = references.formation_energy_per_atom(
-            result.structure.composition, result.energy_per_atom)
+        candidate.validated_energy_per_atom = formation
     sort_by_validated_energy(candidates)
     return deduplicate(candidates)

@@ -12,7 +12,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -22,6 +21,7 @@ from ase_lcom import limits
 from ase_lcom.models.cdvae import CDVAE, CDVAEConfig
 from ase_lcom.models.checkpoints import CDVAE_KIND, CheckpointError, load_cdvae, save_checkpoint
 from ase_lcom.models.decoder import LatticeHead
+from ase_lcom.store import check_unchanged
 from ase_lcom.structure import CrystalBatch
 from ase_lcom.training.distributed import LossModule
 from ase_lcom.training.distributed import start as start_distributed
@@ -70,27 +70,6 @@ def _epoch_rng(seed: int, epoch: int, n: int) -> np.random.Generator:
     return rng
 
 
-def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def _check_unchanged(what: str, stored: dict[str, Any], given: dict[str, Any], path: Path,
-                     ignore: Sequence[str] = ()) -> None:
-    """Refuse a resume whose settings differ from the checkpoint's (the epochs may grow)."""
-    old, new = _flat(stored), _flat(given)
-    for key in sorted(set(old) | set(new)):
-        if key.split(".")[-1] not in ignore and old.get(key) != new.get(key):
-            raise CheckpointError(f"{what} {key.split('.')[-1]} ({key}) is {old.get(key)!r} in {path} but "
-                                  f"{new.get(key)!r} now: a resumed run keeps its settings (only the epochs may "
-                                  "change); use a new output folder to train with others")
-
-
 def train_cdvae(
     train: Sequence[Structure],
     val: Sequence[Structure],
@@ -128,10 +107,11 @@ def train_cdvae(
     if last.exists():
         model, state = load_cdvae(last)
         if train_config is not None:
-            _check_unchanged("training setting", state["train_config"], asdict(train_config), last,
-                             ignore=("epochs", "device"))
+            check_unchanged("training setting", state["train_config"], asdict(train_config), last,
+                            may_change=("epochs", "device"), error=CheckpointError)
         if model_config is not None and init is None:
-            _check_unchanged("model setting", model.cfg.to_dict(), model_config.to_dict(), last)
+            check_unchanged("model setting", model.cfg.to_dict(), model_config.to_dict(), last,
+                            error=CheckpointError)
         tcfg = TrainConfig(**{**state["train_config"], "epochs": tcfg.epochs, "device": tcfg.device})
     else:
         with torch.random.fork_rng(devices=[]):  # initial weights follow the seed; the caller's RNG is kept

@@ -20,8 +20,9 @@ from ase_lcom.models.coordinate_diffusion import DiffusionConfig, PeriodicScoreN
 from ase_lcom.training.distributed import start as start_distributed
 from ase_lcom.training.generator_loop import (
     CHECKPOINT_FORMAT,
-    GeneratorTrainingError,
+    RESUMABLE_SETTINGS,
     batch_slices,
+    check_resume,
     epoch_generator,
     run_epochs,
     template_record,
@@ -92,25 +93,24 @@ def train_diffusion(
 ) -> tuple[PeriodicScoreNetwork, dict[str, Any]]:
     """Train (or continue training from ``out_dir/last.pt``) the coordinate diffusion model on ``dataset``.
 
-    ``model_config.num_species`` is set from the dataset. On resuming, the checkpoint's settings win except
-    ``epochs`` and ``max_seconds``. Returns the model (eval mode) and the content of the final checkpoint.
-    ``ddp`` trains data-parallel over the processes of a ``torchrun`` launch (:mod:`.distributed`).
+    ``model_config.num_species`` is set from the dataset. Resuming needs the checkpoint's template and settings;
+    ``epochs``, ``max_seconds`` and ``device`` may change (:func:`~ase_lcom.training.generator_loop.check_resume`).
+    Returns the model (eval mode) and the content of the final checkpoint. ``ddp`` trains data-parallel over the
+    processes of a ``torchrun`` launch (:mod:`.distributed`).
     """
     out_dir = Path(out_dir)
     last = out_dir / "last.pt"
     tcfg = train_config or DiffusionTrainConfig()
     template = template_record(dataset)
+    cfg = DiffusionConfig(**{**(model_config or DiffusionConfig()).to_dict(),
+                             "num_species": len(dataset.species_order)})
     if last.exists():
         model, content = load_diffusion(last)
-        ours = content["template"]
-        if ours["species"] != template["species"] or not np.allclose(ours["lattice"], template["lattice"], atol=1e-3):
-            raise GeneratorTrainingError(f"{last} was trained on another template than dataset {dataset.name!r}")
-        tcfg = DiffusionTrainConfig(**{**content["train_config"], "epochs": tcfg.epochs,
-                                       "max_seconds": tcfg.max_seconds})
+        check_resume(last, content, dataset, None if train_config is None else asdict(train_config),
+                     None if model_config is None else cfg.to_dict())
+        tcfg = DiffusionTrainConfig(**{**content["train_config"], **{k: getattr(tcfg, k) for k in RESUMABLE_SETTINGS}})
         history = list(content["history"])
     else:
-        cfg = DiffusionConfig(**{**(model_config or DiffusionConfig()).to_dict(),
-                                 "num_species": len(dataset.species_order)})
         model, content, history = build_model(cfg, tcfg.seed), {}, []
     setup = start_distributed(ddp, tcfg.device)
     device = setup.device(tcfg.device)

@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from ase_lcom.data.fixed_lattice import FixedLatticeDataset
@@ -31,9 +30,11 @@ from ase_lcom.models.cryingan import (
 from ase_lcom.training.distributed import start as start_distributed
 from ase_lcom.training.generator_loop import (
     CHECKPOINT_FORMAT,
+    RESUMABLE_SETTINGS,
     GeneratorTrainingError,
     augmented_order,
     batch_slices,
+    check_resume,
     epoch_generator,
     run_epochs,
     template_record,
@@ -127,14 +128,6 @@ def load_cryingan(path: str | os.PathLike) -> tuple[CryinGANModels, dict[str, An
     return models, content
 
 
-def _check_template(template: dict[str, Any], dataset: FixedLatticeDataset, path: Path) -> None:
-    ours = template_record(dataset)
-    same = (ours["species"] == template["species"]
-            and np.allclose(ours["lattice"], template["lattice"], rtol=1e-3, atol=1e-3))
-    if not same:
-        raise GeneratorTrainingError(f"{path} was trained on another template than dataset {dataset.name!r}")
-
-
 def train_cryingan(
     dataset: FixedLatticeDataset,
     out_dir: str | os.PathLike,
@@ -146,18 +139,20 @@ def train_cryingan(
 ) -> CryinGANModels:
     """Train (or continue training from ``out_dir/last.pt``) a CryinGAN on ``dataset``.
 
-    On resuming, the checkpoint's settings win except ``epochs`` and ``max_seconds``, taken from
-    ``train_config``. Returns the networks (generator in eval mode) with the full history. ``ddp`` trains
-    data-parallel over the processes of a ``torchrun`` launch (:mod:`.distributed`).
+    Resuming needs the checkpoint's template and settings; ``epochs``, ``max_seconds`` and ``device`` may change
+    (:func:`~ase_lcom.training.generator_loop.check_resume`). Returns the networks (generator in eval mode) with
+    the full history. ``ddp`` trains data-parallel over the processes of a ``torchrun`` launch
+    (:mod:`.distributed`).
     """
     out_dir = Path(out_dir)
     last = out_dir / "last.pt"
     tcfg = train_config or CryinGANTrainConfig()
     if last.exists():
         models, content = load_cryingan(last)
-        _check_template(models.template, dataset, last)
+        check_resume(last, content, dataset, None if train_config is None else asdict(train_config),
+                     None if model_config is None else model_config.to_dict())
         models.train_config = tcfg = CryinGANTrainConfig.from_dict(
-            {**content["train_config"], "epochs": tcfg.epochs, "max_seconds": tcfg.max_seconds})
+            {**content["train_config"], **{k: getattr(tcfg, k) for k in RESUMABLE_SETTINGS}})
     else:
         models, content = build_cryingan(template_record(dataset), model_config or CryinGANConfig(), tcfg), {}
     if tcfg.batch_size < 2:

@@ -2,9 +2,10 @@
 translation augmentation, the resumable epoch loop, the history file and loss-curve plots.
 
 A training directory holds ``last.pt`` (rewritten atomically after every epoch: weights, optimizer states,
-history) and ``history.json``; rerunning the same training with the same directory continues from ``last.pt``.
-Every random draw of epoch ``e`` comes from generators seeded by ``(seed, e)``, so a resumed run repeats
-exactly what an uninterrupted one would have done.
+history) and ``history.json``; rerunning the same training with the same directory continues from ``last.pt``
+(:func:`check_resume`: same template and settings, more epochs or time allowed). Every random draw of epoch
+``e`` comes from generators seeded by ``(seed, e)``, so a resumed run repeats exactly what an uninterrupted one
+would have done.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pymatgen.core import Lattice, Structure
 from ase_lcom.data.fixed_lattice import FixedLatticeDataset
 from ase_lcom.errors import LCOMError
 from ase_lcom.models.checkpoints import save_checkpoint
+from ase_lcom.store import check_unchanged
 
 CHECKPOINT_FORMAT = "ase_lcom.generator"
 """The ``format`` of every generator checkpoint; its ``generator`` entry names the generator."""
@@ -38,6 +40,31 @@ def template_record(dataset: FixedLatticeDataset) -> dict[str, Any]:
     return {"lattice": dataset.lattice.matrix.tolist(), "species": [site.specie.symbol for site in dataset.template],
             "species_order": list(dataset.species_order), "species_counts": dataset.species_counts(),
             "name": dataset.name}
+
+
+RESUMABLE_SETTINGS = ("epochs", "max_seconds", "device")
+"""Training settings a resumed run may change."""
+
+
+def check_resume(path: Path, content: dict[str, Any], dataset: FixedLatticeDataset,
+                 train_config: dict[str, Any] | None, model_config: dict[str, Any] | None) -> None:
+    """Refuse to resume the checkpoint ``path`` (its ``content``) on another template than ``dataset``'s or with
+    other training or model settings than it holds (only :data:`RESUMABLE_SETTINGS` may change; settings not
+    given, ``None``, are the checkpoint's).
+
+    Raises
+    ------
+    GeneratorTrainingError
+        One line naming the template or the first setting that differs.
+    """
+    ours, stored = template_record(dataset), content["template"]
+    if ours["species"] != stored["species"] or not np.allclose(ours["lattice"], stored["lattice"], atol=1e-3):
+        raise GeneratorTrainingError(f"{path} was trained on another template than dataset {dataset.name!r}")
+    if train_config is not None:
+        check_unchanged("training setting", content["train_config"], train_config, path,
+                        may_change=RESUMABLE_SETTINGS, error=GeneratorTrainingError)
+    if model_config is not None:
+        check_unchanged("model setting", content["config"], model_config, path, error=GeneratorTrainingError)
 
 
 def structures_from_frac(template: dict[str, Any], frac: np.ndarray) -> list[Structure]:

@@ -10,22 +10,28 @@ Stages, each kept on disk in ``work_dir`` so an interrupted build resumes where 
 3. ``surrogate-coms.pt`` and ``surrogate-sl.pt``: the conservative and the plain surrogate, trained on the
    data and decoded rows together;
 4. the bundle itself (``out``), with a card recording data, settings, timings and validation errors.
+
+``work_dir/settings.json`` records what the stages depend on (the CD-VAE file's digest, a digest of the data,
+the surrogate settings); a rerun with others is refused (:func:`ase_lcom.store.check_unchanged`) instead of
+mixing stages of two builds.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from pymatgen.core import Composition
 
 from ase_lcom.execution import Executor
-from ase_lcom.models.bundle import BundledSurrogate, LCOMModel, SeedBank, composition_tensor
+from ase_lcom.models.bundle import BundledSurrogate, LCOMModel, SeedBank, composition_tensor, sha256_of
 from ase_lcom.models.checkpoints import (
     CheckpointError,
     load_cdvae,
@@ -34,6 +40,7 @@ from ase_lcom.models.checkpoints import (
     surrogate_content,
 )
 from ase_lcom.models.surrogate import SurrogateConfig
+from ase_lcom.store import check_unchanged, read_json, write_json
 from ase_lcom.training.surrogate import SurrogateTrainConfig, train_surrogate
 
 
@@ -113,10 +120,37 @@ def decode_seed_bank(
             energies[index] = energy
         done = done + SeedBank(model.encode(decoded), [seeds.formulas[i] for i in rows],
                                torch.tensor([len(s) for s in decoded]), torch.tensor(energies))
-        save_checkpoint({"format": "decoded", **done.to_content()}, path)
+        content = {"format": "decoded", **done.to_content()}
+        save_checkpoint(content, path)
+        done = SeedBank.from_content(content)  # as stored (float16 latents), so a resumed build sees the same
         bar.update(len(rows))
     bar.close()
     return done
+
+
+def records_digest(records: list[Any]) -> str:
+    """sha256 over what :func:`encode_records` reads of each record (formula, formation energy, lattice and
+    fractional coordinates to 1e-4)."""
+    digest = hashlib.sha256()
+    for record in records:
+        if record.formation_energy_per_atom is None:
+            continue
+        structure = record.structure
+        digest.update(f"{structure.composition.formula}|{float(record.formation_energy_per_atom):.6f}|".encode())
+        digest.update(np.round(structure.lattice.matrix, 4).tobytes())
+        digest.update(np.round(structure.frac_coords, 4).tobytes())
+    return digest.hexdigest()
+
+
+def _check_work_settings(work: Path, settings: dict[str, Any]) -> None:
+    """Record the build's settings in ``work/settings.json``, or refuse a rerun with others."""
+    path = work / "settings.json"
+    stored = read_json(path)
+    if stored is None:
+        write_json(path, settings, indent=1)
+    else:
+        check_unchanged("train lcom setting", stored, settings, path, error=CheckpointError,
+                        fix=f"use another --work-dir (or remove {work}) to build with other settings")
 
 
 def build_lcom_model(
@@ -135,10 +169,21 @@ def build_lcom_model(
     """Encode the data, decode and score it (``decoded_calculator``; None skips), train the COMs and SL
     surrogates (same settings but alpha = 0; ``hidden`` units per layer, default :class:`SurrogateConfig`'s;
     ``whiten_latents`` as in :class:`SurrogateConfig`) on both and save the bundle, named ``name`` (default:
-    the file stem of ``out``)."""
+    the file stem of ``out``). A rerun with the same ``work_dir`` continues the build, with the same settings.
+
+    Raises
+    ------
+    CheckpointError
+        ``work_dir`` holds a build with another CD-VAE, other data or other settings (only ``name`` and
+        ``card`` may change).
+    """
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     cdvae, cdvae_content = load_cdvae(cdvae_checkpoint)
+    base = config or SurrogateTrainConfig()
+    _check_work_settings(work, {"cdvae_sha256": sha256_of(Path(cdvae_checkpoint)),
+                                "data_sha256": records_digest(records), "surrogate": asdict(base), "hidden": hidden,
+                                "whiten_latents": whiten_latents, "decoded_calculator": decoded_calculator})
     model = LCOMModel(cdvae, {}, SeedBank(torch.zeros(0, 1), [], torch.zeros(0), torch.zeros(0)),
                       name=name or Path(out).stem)
     latents_path = work / "latents.pt"
@@ -147,9 +192,10 @@ def build_lcom_model(
         model.seeds = SeedBank.from_content(load_checkpoint(latents_path, "latents"))
     else:
         start = time.perf_counter()
-        model.seeds = encode_records(model, records, progress=progress)
+        content = {"format": "latents", **encode_records(model, records, progress=progress).to_content()}
         timings["encode_seconds"] = time.perf_counter() - start
-        save_checkpoint({"format": "latents", **model.seeds.to_content()}, latents_path)
+        save_checkpoint(content, latents_path)
+        model.seeds = SeedBank.from_content(content)  # as stored, so a resumed build sees the same latents
     seeds = training = model.seeds
     if decoded_calculator:
         decoded_path = work / f"decoded-{decoded_calculator}.pt"
@@ -159,7 +205,6 @@ def build_lcom_model(
             timings["decode_seconds"] = time.perf_counter() - start
         training = seeds + decoded
     compositions = composition_tensor([Composition(f) for f in training.formulas])
-    base = config or SurrogateTrainConfig()
     contents: dict[str, dict[str, Any]] = {}
     for which, cfg in (("coms", replace(base, conservative=True)), ("sl", replace(base, conservative=False))):
         path = work / f"surrogate-{which}.pt"

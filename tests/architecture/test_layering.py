@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "ase_lcom"
 
 LAYERS: list[set[str]] = [
     {"__init__", "errors", "limits", "structure", "graph", "symmetry", "plugins"},
-    {"models", "data", "calculators", "metrics", "execution", "store", "pretrained"},
+    {"models", "data", "calculators", "memory", "plausibility", "metrics", "execution", "store", "pretrained"},
     {"training"},
     {"predictors", "lcom", "search", "generators"},
     {"transformations", "benchmarks", "ase_plugins", "distributed"},

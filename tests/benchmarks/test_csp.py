@@ -37,6 +37,29 @@ def test_score_and_matches_against_a_made_up_reference():
     assert not csp.score(reference, "Si", -3.5 * 0.79, -100.0)["criterion"]
 
 
+def test_a_rerun_with_other_settings_is_refused_and_new_predictors_are_recorded(tmp_path):
+    from functools import partial
+
+    from ase_lcom.predictors import load_predictor
+    from ase_lcom.store import StoreError
+
+    ras = {"ras": partial(load_predictor, "ras", budget=12)}
+    csp.check_run_settings(tmp_path, "chgnet", True, ras)
+    csp.check_run_settings(tmp_path, "chgnet", True, {**ras, "pso": partial(load_predictor, "pso")})  # one more
+    for calculator, relax, predictors, says in [
+        ("emt", True, ras, "benchmark setting calculator is 'chgnet'"),
+        ("chgnet", False, ras, "benchmark setting relax is True"),
+        ("chgnet", True, {"ras": partial(load_predictor, "ras", budget=20)},
+         r"benchmark setting budget \(predictors\.ras\.options\.budget\) is 12 in .* but 20 now"),
+        ("chgnet", True, {"pso": partial(load_predictor, "pso", budget=5)}, r"budget \(predictors\.pso"),
+    ]:
+        with pytest.raises(StoreError, match=says) as info:
+            csp.check_run_settings(tmp_path, calculator, relax, predictors)
+        assert "\n" not in str(info.value)
+    recorded = json.loads((tmp_path / "settings.json").read_text())["predictors"]
+    assert recorded["ras"]["options"] == {"budget": 12} and recorded["pso"]["args"] == ["pso"]
+
+
 @pytest.fixture(scope="module")
 def nacl_reference(tmp_path_factory):
     validator = csp.Validator("chgnet")

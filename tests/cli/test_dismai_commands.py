@@ -11,22 +11,6 @@ from ase.io import read, write
 
 from ase_lcom.cli import main
 
-SPECIES = ["Fe"] * 20 + ["Ni"] * 6 + ["Cr"] * 6
-
-
-@pytest.fixture(scope="module")
-def toy_alloy(tmp_path_factory):
-    """Eight random Fe20Ni6Cr6 decorations of a 32-site FCC cell, as an extxyz file."""
-    rng = np.random.default_rng(0)
-    images = []
-    for _ in range(8):
-        atoms = bulk("Fe", "fcc", a=3.6, cubic=True).repeat((2, 2, 2))
-        atoms.set_chemical_symbols(list(rng.permutation(SPECIES)))
-        images.append(atoms)
-    path = tmp_path_factory.mktemp("toy") / "toy.extxyz"
-    write(path, images, format="extxyz")
-    return path
-
 
 @pytest.fixture(scope="module")
 def trained(toy_alloy, tmp_path_factory):
@@ -49,6 +33,11 @@ def test_data_dismai_generates_a_small_set_and_rejects_unknown_names(tmp_path, c
                  "--n-structures", "10", "-q"]) == 0
     assert f"{tmp_path / 'alloy-1500K-wide' / 'DATACARD.md'}" in capsys.readouterr().out
     assert (tmp_path / "alloy-1500K-wide" / "alloy-1500K-wide.npz").is_file()
+    rerun = ["data", "dismai", "alloy-1500K-wide", "--out", str(tmp_path), "--n-passes", "40", "-q"]
+    assert main([*rerun, "--seed", "1"]) == 2  # another seed into the same root: refused, nothing made
+    assert "alloy-1500K-wide setting seed is 0 in" in one_line_error(capsys)
+    assert not list((tmp_path / "_work").glob("*seed1*"))
+    assert main([*rerun, "--n-structures", "20"]) == 0  # more structures from the same chains
     assert main(["data", "dismai", "alloy-900K-wide", "--out", str(tmp_path)]) == 2
     assert "unknown Dismai dataset 'alloy-900K-wide'" in one_line_error(capsys)
 
@@ -64,17 +53,26 @@ def test_train_generator_writes_a_checkpoint_and_curves_and_resumes(trained, toy
     assert f"loss curves: {trained / 'loss_curves.png'}" in out
 
 
+def test_train_generator_resumed_with_another_seed_is_a_one_line_error(trained, toy_alloy, capsys):
+    args = ["train", "generator", "--kind", "cryingan", "--dataset", str(toy_alloy), "--out", str(trained),
+            "--epochs", "2", "--seed", "1", "-q"]
+    assert main(args) == 2
+    assert "training setting seed is 0 in" in one_line_error(capsys)
+    assert len(json.loads((trained / "history.json").read_text())) == 1  # nothing trained
+
+
 def test_train_generator_rejects_an_unknown_kind(toy_alloy, tmp_path, capsys):
     assert main(["train", "generator", "--kind", "gan", "--dataset", str(toy_alloy), "--out", str(tmp_path)]) == 2
     assert "unknown generator kind 'gan'" in one_line_error(capsys)
 
 
-def test_sample_writes_structures_of_the_template(trained, tmp_path, capsys):
+def test_sample_writes_structures_of_the_template(trained, toy_alloy, tmp_path, capsys):
     out = tmp_path / "gen.extxyz"
     assert main(["sample", str(trained), "-n", "3", "-o", str(out), "--seed", "1"]) == 0
     images = read(out, index=":")
     assert len(images) == 3
-    assert all(sorted(a.get_chemical_symbols()) == sorted(SPECIES) for a in images)
+    species = sorted(read(toy_alloy).get_chemical_symbols())
+    assert all(sorted(a.get_chemical_symbols()) == species for a in images)
     assert np.allclose(images[0].cell.array, np.eye(3) * 7.2)
     assert "3 structures of" in capsys.readouterr().out
 

@@ -70,6 +70,6 @@ def test_generate_resume_and_load(tmp_path, lammps_available):
     assert "2 independent quenches" in card and "coordination" in card
     ds = load_dataset(path)
     assert len(ds) == 2 and ds.num_atoms == 64 and ds.species_order == ["Si"]
-    with pytest.raises(DataError, match="other settings"):
+    with pytest.raises(DataError, match=r"a-Si setting melt_ps \(protocol\.melt_ps\) is 0\.2 in .* but 0\.3 now"):
         generate_dataset("a-Si", tmp_path, progress=False, n_structures=2,
                          melt_quench_protocol=MeltQuenchProtocol(n_atoms=64, melt_ps=0.3, quench_rate=20000.0))

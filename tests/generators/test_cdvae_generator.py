@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -12,6 +14,7 @@ from ase_lcom.models.checkpoints import CheckpointError
 from ase_lcom.models.decoder import DecoderConfig
 from ase_lcom.models.encoder import EncoderConfig
 from ase_lcom.structure import CrystalBatch
+from ase_lcom.training.generator_loop import GeneratorTrainingError
 
 TINY = dict(hidden=16, int_emb=8, basis_emb=4, out_emb=16, num_radial=4, num_spherical=3, cutoff=4.0, latent_dim=8)
 
@@ -49,6 +52,14 @@ def test_resume_continues_exactly_from_last_checkpoint(toy_dataset, tmp_path):
     assert history[1]["loss_total"] == pytest.approx(straight.history[1]["loss_total"], rel=1e-5)
     for key, value in straight.model.state_dict().items():
         torch.testing.assert_close(resumed.model.state_dict()[key], value, rtol=1e-5, atol=1e-6)
+
+
+def test_resume_with_changed_settings_is_refused(toy_dataset, tmp_path):
+    _cdvae(1).fit(toy_dataset, tmp_path, progress=False)
+    changed = _cdvae(2)
+    changed.train_config = replace(changed.train_config, seed=5)
+    with pytest.raises(GeneratorTrainingError, match=r"training setting seed is 4 in .*last\.pt but 5 now"):
+        changed.fit(toy_dataset, tmp_path, progress=False)
 
 
 def test_loss_has_no_lattice_term(toy_dataset):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -137,6 +138,18 @@ def test_resume_rejects_another_template(toy_dataset, tmp_path, make_toy):
     other = FixedLatticeDataset.from_structures(make_toy(4, repeats=1))
     with pytest.raises(GeneratorTrainingError, match="another template"):
         _gan(2).fit(other, tmp_path, progress=False)
+
+
+def test_resume_with_changed_settings_is_refused(toy_dataset, tmp_path):
+    _gan(1).fit(toy_dataset, tmp_path, progress=False)
+    for change, says in (({"lr": 1e-3}, "training setting lr is 5e-05"), ({"seed": 6}, "training setting seed is 5")):
+        with pytest.raises(GeneratorTrainingError, match=says) as info:
+            _gan(2, **change).fit(toy_dataset, tmp_path, progress=False)
+        assert "\n" not in str(info.value)
+    with pytest.raises(GeneratorTrainingError, match=r"model setting latent_dim"):
+        CryinGAN(replace(SMALL, latent_dim=SMALL.latent_dim + 1), _gan(2).train_config).fit(toy_dataset, tmp_path,
+                                                                                             progress=False)
+    assert len(_gan(2, max_seconds=1e6).fit(toy_dataset, tmp_path, progress=False)) == 2  # more epochs and time
 
 
 def test_untrained_and_foreign_checkpoints(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from ase_lcom.models.coordinate_diffusion import (
     wrapped_normal_score,
 )
 from ase_lcom.training.coordinate_diffusion import DiffusionTrainConfig, build_model
+from ase_lcom.training.generator_loop import GeneratorTrainingError
 
 SMALL = DiffusionConfig(num_species=2, hidden=16, num_layers=2, cutoff=4.0, max_neighbors=12, num_radial=8,
                         num_levels=50)
@@ -85,6 +87,15 @@ def test_tiny_training_run_and_checkpoint_round_trip(toy_dataset, tmp_path, asse
     for a, b in zip(samples, reloaded.sample(4, seed=2), strict=True):
         np.testing.assert_allclose(a.frac_coords, b.frac_coords, atol=1e-6)
     assert not np.allclose(reloaded.sample(1, seed=3)[0].frac_coords, samples[0].frac_coords)
+
+
+def test_resume_with_changed_settings_is_refused(toy_dataset, tmp_path):
+    _diffusion(1).fit(toy_dataset, tmp_path, progress=False)
+    changed = _diffusion(2)
+    changed.train_config = replace(changed.train_config, batch_size=2)
+    with pytest.raises(GeneratorTrainingError, match=r"training setting batch_size is 4 in .*last\.pt but 2 now"):
+        changed.fit(toy_dataset, tmp_path, progress=False)
+    assert len(_diffusion(2).fit(toy_dataset, tmp_path, progress=False)) == 2  # more epochs
 
 
 def test_resume_continues_exactly_from_last_checkpoint(toy_dataset, tmp_path):

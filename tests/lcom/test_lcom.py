@@ -117,6 +117,17 @@ def test_bundle_round_trip_and_errors(tiny_bundle, tmp_path):
         LCOMModel.load(corrupt)
 
 
+def test_a_rebuild_with_other_settings_or_data_is_refused(tiny_bundle, shared_data, tmp_path):
+    work, cdvae = tiny_bundle.parent / "tiny.work", tiny_bundle.parent / "cdvae" / "best.pt"
+    records = list(itertools.islice(read_records(shared_data / "cdvae" / "perov_5" / "val.csv"), 24))
+    lr = r"lr \(surrogate\.lr\) is 0\.001 in .* but 0\.003"
+    for data, config, says in [(records, replace(SMALL_COMS, lr=3e-3), lr),
+                               (records[:23], SMALL_COMS, "data_sha256 is")]:
+        with pytest.raises(CheckpointError, match=f"train lcom setting {says}") as info:
+            build_lcom_model(cdvae, data, tmp_path / "m.pt", work, config, progress=False)
+        assert "\n" not in str(info.value) and not (tmp_path / "m.pt").exists()
+
+
 @pytest.mark.parametrize("cls", [LCOMPredictor, SLPredictor, CDVAEPredictor])
 def test_predictors_return_ranked_candidates_of_the_formula(tiny_bundle, cls):
     predictor = cls(tiny_bundle, n_candidates=3, num_levels=4, steps_per_level=1, polish=None)

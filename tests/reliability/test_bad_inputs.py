@@ -508,6 +508,16 @@ def test_energy_of_a_cell_too_big_for_memory_is_refused(tmp_path, capsys, monkey
     assert "limit 59 atoms" in line and "ASE_LCOM_MEMORY_GB" in line
 
 
+def test_relax_that_converges_at_an_absurd_energy_writes_nothing(tmp_path, capsys):
+    from ase.build import bulk
+
+    compressed = write_structure(bulk("NaCl", "rocksalt", a=3.9), tmp_path / "compressed.cif")  # 7.4 A^3/atom
+    out = tmp_path / "relaxed.cif"  # CHGNet: "converged" at step 0 (forces zero by symmetry), +2.35 eV/atom
+    line = assert_refused(["relax", compressed, "--fixed-cell", "-o", out, "-q"], capsys,
+                          says="over the plausible +2 eV/atom", not_written=[out])
+    assert "NaCl ended +3.9" in line and "--no-energy-check" in line
+
+
 def test_second_writer_of_a_database_is_refused(tmp_path, capsys):
     from ase_lcom.store import sole_writer
 

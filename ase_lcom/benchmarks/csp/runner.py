@@ -11,10 +11,14 @@ Metrics of a prediction (the predictor's best candidate, in the ground state's c
 - wall times: prediction alone and the relaxation.
 
 Rows are appended to ``rows.jsonl`` as they finish, so an interrupted run resumes without redoing any.
+``settings.json`` beside them records the validating calculator, whether predictions are relaxed and how each
+predictor is built; a rerun into the same folder with other ones is refused (more compounds, seeds or predictors
+are fine).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -35,7 +39,7 @@ from ase_lcom.data.compositions import CSP26
 from ase_lcom.execution import Executor, SerialExecutor, worker_resource
 from ase_lcom.metrics.energy import energy_above_mev, energy_criterion, relative_gap
 from ase_lcom.metrics.matching import first_match
-from ase_lcom.store import ResultsStore
+from ase_lcom.store import ResultsStore, StoreError, check_unchanged, read_json, write_json
 
 ROW_KEY = ("formula", "predictor", "protocol", "seed")
 """The fields that identify a row of ``rows.jsonl``."""
@@ -102,6 +106,31 @@ def benchmark_row(job: tuple[str, int], name: str, factory: Callable[[], Any], r
             **evaluate(best.structure, formula, reference, validator, relax)}
 
 
+def describe_factory(factory: Callable[[], Any]) -> dict[str, Any]:
+    """A predictor factory as JSON values: the function, and a ``functools.partial``'s arguments and options."""
+    function = getattr(factory, "func", factory)
+    described = {"function": f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', function)}"}
+    if isinstance(factory, partial):
+        described.update(args=list(factory.args), options=factory.keywords)
+    return json.loads(json.dumps(described, default=str))
+
+
+def check_run_settings(out: Path, calculator: str, relax: bool, predictors: dict[str, Callable[[], Any]]) -> None:
+    """Record the run's settings in ``out/settings.json`` or refuse a rerun with others (new predictors are
+    added to the record)."""
+    path = out / "settings.json"
+    given = {"calculator": calculator, "relax": relax,
+             "predictors": {name: describe_factory(factory) for name, factory in predictors.items()}}
+    stored = read_json(path)
+    if stored is not None:
+        common = set(stored.get("predictors", {})) & set(given["predictors"])
+        check_unchanged("benchmark setting", {**stored, "predictors": {n: stored["predictors"][n] for n in common}},
+                        {**given, "predictors": {n: given["predictors"][n] for n in common}}, path,
+                        error=StoreError, fix="use another --out to run with other settings")
+        given["predictors"] = {**stored.get("predictors", {}), **given["predictors"]}
+    write_json(path, given, indent=1)
+
+
 def run_csp_benchmark(
     predictors: dict[str, Callable[[], Any]],
     out_dir: str | Path,
@@ -119,11 +148,18 @@ def run_csp_benchmark(
     ``executor`` runs the rows (default: one after the other in this process); with worker processes, each
     worker builds the predictor and the validator once, and the factories must be picklable
     (``functools.partial`` of a module-level function). A given executor is left open.
+
+    Raises
+    ------
+    StoreError
+        ``out_dir`` holds rows made with another calculator, relaxation setting or predictor options
+        (:func:`check_run_settings`).
     """
     from tqdm.auto import tqdm
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    check_run_settings(out, calculator, relax, predictors)
     refs = compute_references(formulas, Validator(calculator), out / f"references-{calculator}.json", progress)
     store = ResultsStore(out / "rows.jsonl", key=ROW_KEY)
     rows = store.rows()

@@ -21,6 +21,7 @@ from ase_lcom.data.dismai.cluster_expansion import ClusterExpansion, NeighbourTa
 from ase_lcom.data.dismai.sro import pair_labels, warren_cowley
 from ase_lcom.data.fixed_lattice import FixedLatticeDataset
 from ase_lcom.data.records import DataError
+from ase_lcom.store import check_unchanged
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,8 @@ def run_chains(protocol: AlloyProtocol, work_dir: Path, seed: int = 0, progress:
         if path.is_file():
             with np.load(path) as f:
                 stored = json.loads(str(f["settings"]))
-            if stored != settings:
-                raise DataError(f"{path} was made with {stored}, not {settings}; remove {work_dir} to start over")
+            check_unchanged("chain setting", stored, settings, path, error=DataError,
+                            fix=f"remove {work_dir} to start over")
         else:
             todo.append(c)
     if not todo:

@@ -3,7 +3,9 @@
 Names: ``alloy-300K-wide``, ``alloy-300K-narrow``, ``alloy-1500K-wide``, ``alloy-1500K-narrow`` (Fe60Ni20Cr20
 from the cluster expansion by swap Monte Carlo) and ``a-Si`` (256-atom Stillinger-Weber melt-quench). A dataset
 ``NAME`` lives in ``ROOT/NAME/NAME.npz`` with its ``DATACARD.md``; the Monte Carlo chains and quenches it was
-made from are checkpointed under ``ROOT/_work/`` so that an interrupted run resumes where it stopped.
+made from are checkpointed under ``ROOT/_work/`` so that an interrupted run resumes where it stopped. A dataset
+keeps the seed and protocol it was started with (``ROOT/_work/NAME.settings.json``): a rerun into the same root
+with others is refused; only the number of structures may change.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ase_lcom.data.dismai.alloys import AlloyOccupations, AlloyProtocol, run_cha
 from ase_lcom.data.dismai.amorphous_silicon import MeltQuenchProtocol, melt_quench
 from ase_lcom.data.fixed_lattice import FixedLatticeDataset
 from ase_lcom.data.records import DataError
+from ase_lcom.store import check_unchanged, read_json, write_json
 
 ALLOY_DATASETS: dict[str, tuple[float, str]] = {
     "alloy-300K-wide": (300.0, "wide"),
@@ -45,6 +48,16 @@ def dataset_path(name: str, root: str | Path) -> Path:
 def _check_name(name: str) -> None:
     if name not in DATASET_NAMES:
         raise DataError(f"unknown Dismai dataset {name!r}; choose from {', '.join(DATASET_NAMES)}")
+
+
+def _check_run_settings(name: str, out_dir: Path, settings: dict) -> None:
+    """Record the settings dataset ``name`` is made with under ``out_dir``, or refuse a rerun with others."""
+    path = out_dir / "_work" / f"{name}.settings.json"
+    stored = read_json(path)
+    if stored is not None:
+        check_unchanged(f"{name} setting", stored, settings, path, may_change=("n_structures",), error=DataError,
+                        fix="use another --out to make it with other settings")
+    write_json(path, settings, indent=1)
 
 
 def generate_dataset(name: str, out_dir: str | Path = "datasets/dismai", progress: bool = True, seed: int = 0,
@@ -74,14 +87,17 @@ def generate_dataset(name: str, out_dir: str | Path = "datasets/dismai", progres
     _check_name(name)
     out_dir = Path(out_dir)
     if name == AMORPHOUS_SI:
-        return _generate_a_si(out_dir, melt_quench_protocol or MeltQuenchProtocol(), progress, seed,
-                              n_structures or A_SI_COUNT, workers)
+        quench = melt_quench_protocol or MeltQuenchProtocol()
+        _check_run_settings(name, out_dir, {"seed": seed, "n_structures": n_structures or A_SI_COUNT,
+                                            "protocol": asdict(quench)})
+        return _generate_a_si(out_dir, quench, progress, seed, n_structures or A_SI_COUNT, workers)
     temperature, kind = ALLOY_DATASETS[name]
     protocol = AlloyProtocol(temperature)
     if n_passes is not None:
         protocol = replace(protocol, n_passes=n_passes, burn_in_passes=n_passes // 10)
     if n_structures is not None:
         protocol = replace(protocol, n_structures=n_structures)
+    _check_run_settings(name, out_dir, {"seed": seed, "protocol": asdict(protocol)})
     work = out_dir / "_work" / f"alloy-{temperature:g}K-seed{seed}-passes{protocol.n_passes}"
     start = time.perf_counter()
     chains = run_chains(protocol, work, seed=seed, progress=progress)
@@ -120,8 +136,8 @@ def _generate_a_si(out_dir: Path, protocol: MeltQuenchProtocol, progress: bool, 
     for k, path in enumerate(paths):
         if path.is_file():
             with np.load(path) as f:
-                if json.loads(str(f["settings"])) != settings:
-                    raise DataError(f"{path} was made with other settings; remove {work} to start over")
+                check_unchanged("quench setting", json.loads(str(f["settings"])), settings, path, error=DataError,
+                                fix=f"remove {work} to start over")
         else:
             todo.append((protocol, seed, k, path))
     bar = tqdm(total=count, initial=count - len(todo), desc="a-Si melt-quench", unit="structure",
