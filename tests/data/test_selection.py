@@ -25,6 +25,19 @@ def test_training_records_leave_out_excluded_compositions(tmp_path):
     assert [r.formula for r in training_records(path, ["csp26"])] == ["Cu"]
 
 
+def test_training_records_drop_implausible_relaxations(tmp_path):
+    """Rows far above their elements (a compressed cell "converged" by symmetry) are no training data."""
+    from ase_lcom.data.records import CrystalDatabase, CrystalRecord
+    from ase_lcom.structure import to_structure
+
+    database = CrystalDatabase(tmp_path / "mixed.db")
+    for uid, a, e_form in [("ok", 5.64, -2.1), ("squeezed", 3.9, 3.9), ("unknown", 5.7, None)]:
+        database.add(CrystalRecord(to_structure(bulk("NaCl", "rocksalt", a=a)), formation_energy_per_atom=e_form,
+                                   id=uid))
+    assert sorted(r.id for r in training_records(database.path)) == ["ok", "unknown"]
+    assert len(training_records(database.path, plausible_only=False)) == 3
+
+
 def test_benchmark_compounds_checks_the_subset():
     assert benchmark_compounds() == list(CSP26) == benchmark_compounds([])
     assert benchmark_compounds(["NaCl", " Si"]) == ["NaCl", "Si"]
