@@ -15,6 +15,7 @@ falling as the cell expands) fail the first test; an untrained or barely trained
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +23,9 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import BaseCalculator
 
-from ase_lcom.calculators import get_calculator, relax
+from ase_lcom.calculators import get_calculator
 from ase_lcom.data.prototypes import decorate
-from ase_lcom.errors import CalculatorError, LCOMError
+from ase_lcom.errors import LCOMError
 from ase_lcom.structure import to_atoms
 
 LATTICE_CONSTANTS = (("NaCl", "rocksalt", 5.64), ("MgO", "rocksalt", 4.21), ("Si", "diamond", 5.43))
@@ -98,11 +99,12 @@ class CalculatorCheck:
             verdict = "ok" if r.passed else f"FAIL{' (' + r.note + ')' if r.note else ''}"
             lines.append(f"  {r.formula:<9}{r.structure_type:<11}{r.experimental:7.3f}{fitted}{error}  {verdict}")
         lines += ["", f"Relaxed polymorphs, energy above rocksalt (eV/atom), sign against {self.reference}:",
-                  f"  {'compound':<9}{'polymorph':<12}{self.reference[:9]:>9}{self.name[:9]:>10}  result"]
+                  f"  {'compound':<9}{'polymorph':<12}{self.reference[:9]:>9}{self.name.split()[0][:9]:>10}  result"]
         for r in self.ordering:
             ref = f"{r.reference_gap:+9.3f}" if r.reference_gap is not None else f"{'-':>9}"
             own = f"{r.gap:+10.3f}" if r.gap is not None else f"{'failed':>10}"
-            verdict = ("ok" if r.passed else "FAIL (other sign)") if r.judged else f"not judged (|gap| < {r.min_gap})"
+            failure = "FAIL (other sign)" if r.gap is not None else "FAIL (relaxation failed)"
+            verdict = ("ok" if r.passed else failure) if r.judged else f"not judged (|gap| < {r.min_gap})"
             lines.append(f"  {r.formula:<9}{r.polymorph:<12}{ref}{own}  {verdict}")
         judged = [r for r in self.ordering if r.judged]
         lines += ["", f"{'PASSED' if self.passed else 'FAILED'}: {sum(r.passed for r in self.lattice)}/"
@@ -139,26 +141,51 @@ def lattice_scan(atoms: Atoms, calculator: BaseCalculator, experimental: float, 
     return float(experimental * -c1 / (2 * c2)), ""
 
 
+class _VolumeRunaway(Exception):
+    """A relaxation whose cell left [1/2, 2] times its starting volume (broken weights collapse or explode)."""
+
+
+def relaxed_energy(atoms: Atoms, calculator: BaseCalculator, fmax: float = 0.02, steps: int = 200) -> float:
+    """Energy per atom after a symmetry-kept BFGS relaxation of positions and cell.
+
+    The relaxation stops with :class:`_VolumeRunaway` when the volume leaves [1/2, 2] times the start: a
+    collapsing cell under broken weights would otherwise grow its neighbour lists until memory runs out.
+    """
+    from ase.constraints import FixSymmetry
+    from ase.filters import FrechetCellFilter
+    from ase.optimize import BFGS
+    from threadpoolctl import threadpool_limits
+
+    atoms = atoms.copy()
+    atoms.calc = calculator
+    atoms.set_constraint(FixSymmetry(atoms, symprec=0.01))
+    start = atoms.get_volume()
+
+    def guard() -> None:
+        if not 0.5 < atoms.get_volume() / start < 2.0:
+            raise _VolumeRunaway
+
+    dyn = BFGS(FrechetCellFilter(atoms), logfile=None)
+    dyn.attach(guard)
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+        warnings.filterwarnings("ignore", message="FixSymmetry adjust_cell may be ill behaved")
+        dyn.run(fmax=fmax, steps=steps)
+    return float(atoms.get_potential_energy()) / len(atoms)
+
+
 def polymorph_gaps(formula: str, calculator: BaseCalculator) -> dict[str, float | None]:
     """Relaxed energy per atom of each polymorph above rocksalt (``None`` where a relaxation failed)."""
     energies: dict[str, float | None] = {}
     for name, structure in decorate(formula):
         if name not in POLYMORPHS:
             continue
-        atoms = to_atoms(structure)
-        atoms.calc = calculator
         try:
-            atoms.get_potential_energy()  # a calculator refusing the elements says so, unwrapped
-            result = relax(structure, calculator, fmax=0.02, steps=200, optimizer="BFGS", fix_symmetry=True)
-        except LCOMError as exc:
-            if not isinstance(exc, CalculatorError) or str(exc).startswith("relaxation of"):
-                energies[name] = None
-                continue
-            raise
+            energy = relaxed_energy(to_atoms(structure), calculator)
+        except LCOMError:
+            raise  # e.g. elements the calculator does not cover
         except Exception:
-            energies[name] = None
-            continue
-        energies[name] = result.energy_per_atom
+            energy = None
+        energies[name] = energy if energy is not None and np.isfinite(energy) else None
     base = energies.get("rocksalt")
     return {name: (None if base is None or energy is None else energy - base)
             for name, energy in energies.items() if name != "rocksalt"}

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 from ase import Atoms
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, TQDMProgressBar
 from pymatgen.core import Element, Structure
 
 from ase_lcom.data.records import CrystalRecord
@@ -274,9 +274,19 @@ def _fit(network: torch.nn.Module, train_set: Any, val_set: Any, train_frames: S
             max_epochs=config.epochs, accelerator="cpu", devices=1, logger=False, inference_mode=False,
             enable_model_summary=False, enable_progress_bar=progress, num_sanity_val_steps=0,
             callbacks=[ModelCheckpoint(dirpath=checkpoints, save_last=True, save_top_k=0),
-                       _History(out, config.max_seconds)])
+                       _History(out, config.max_seconds), *([_ProgressBar()] if progress else [])])
         trainer.fit(module, train_loader, val_loader, ckpt_path=str(last) if last.is_file() else None)
     return module
+
+
+class _ProgressBar(TQDMProgressBar):
+    """Lightning's bar showing only the energy, force and stress MAE (matgl logs magmoms, charges, RMSEs too)."""
+
+    def get_metrics(self, trainer: Any, module: Any) -> dict[str, Any]:
+        shown = {f"{split}_{name}": f"{split}_{quantity[0].upper()}" for split in ("train", "val")
+                 for quantity, name in _LOGGED.items()}
+        return {label: f"{float(value):.3g}" for key, value in super().get_metrics(trainer, module).items()
+                if (label := shown.get(key))}
 
 
 class _History(Callback):
