@@ -63,8 +63,8 @@ def main() -> None:
              for name, structure in decorate(formula) if name in BENCHMARK_POLYMORPHS]
     start = time.perf_counter()
     n = write_perturbed_frames(relaxed(cells, calculator, framed_crystals(args.out)), args.out, calculator,
-                               "chgnet", n_per_crystal=3, seed=args.seed, source="perturbed:binary-polymorphs", max_strain=0.08,
-                               rattle=0.03, progress=True)
+                               "chgnet", n_per_crystal=3, seed=args.seed, source="perturbed:binary-polymorphs",
+                               max_strain=0.08, rattle=0.03, progress=True)
     print(f"binary polymorphs of {len(binaries)} compositions: {n} frames, {time.perf_counter() - start:.0f} s",
           flush=True)
 
@@ -73,8 +73,8 @@ def main() -> None:
              for label, atoms, cell in elemental_candidates(symbol)]
     start = time.perf_counter()
     n = write_perturbed_frames(relaxed(cells, calculator, framed_crystals(args.out)), args.out, calculator,
-                               "chgnet", n_per_crystal=3, seed=args.seed, source="perturbed:elements", max_strain=0.08, rattle=0.03,
-                               progress=True)
+                               "chgnet", n_per_crystal=3, seed=args.seed, source="perturbed:elements",
+                               max_strain=0.08, rattle=0.03, progress=True)
     print(f"elemental phases of {len(elements)} elements: {n} frames, {time.perf_counter() - start:.0f} s")
 
 

@@ -7,7 +7,8 @@ Two tests, both cheap:
   must lie within 3% of experiment;
 * **polymorph ordering**: rocksalt, CsCl and zincblende cells of a few binaries, relaxed with their symmetry kept
   by the calculator and by a reference (CHGNet); each polymorph's energy above rocksalt must have the reference's
-  sign. Pairs the reference puts within ``min_gap`` of each other are shown but not judged.
+  sign and at least a quarter of ``min_gap``. Pairs the reference puts within ``min_gap`` of each other are shown
+  but not judged.
 
 Weights that do not fit the code (matgl's pre-3.0 potentials under matgl 4.x: MgO at -2.1 eV/atom, NaCl's energy
 falling as the cell expands) fail the first test; an untrained or barely trained potential fails both.
@@ -69,10 +70,15 @@ class OrderingResult:
         return self.reference_gap is not None and abs(self.reference_gap) >= self.min_gap
 
     @property
+    def degenerate(self) -> bool:
+        """The calculator puts the pair within a quarter of ``min_gap``: it orders nothing (untrained weights)."""
+        return self.gap is not None and abs(self.gap) < self.min_gap / 4
+
+    @property
     def passed(self) -> bool:
         if not self.judged:
             return True
-        return self.gap is not None and np.sign(self.gap) == np.sign(self.reference_gap)
+        return self.gap is not None and not self.degenerate and np.sign(self.gap) == np.sign(self.reference_gap)
 
 
 @dataclass
@@ -103,7 +109,8 @@ class CalculatorCheck:
         for r in self.ordering:
             ref = f"{r.reference_gap:+9.3f}" if r.reference_gap is not None else f"{'-':>9}"
             own = f"{r.gap:+10.3f}" if r.gap is not None else f"{'failed':>10}"
-            failure = "FAIL (other sign)" if r.gap is not None else "FAIL (relaxation failed)"
+            failure = ("FAIL (relaxation failed)" if r.gap is None else "FAIL (degenerate)" if r.degenerate
+                       else "FAIL (other sign)")
             verdict = ("ok" if r.passed else failure) if r.judged else f"not judged (|gap| < {r.min_gap})"
             lines.append(f"  {r.formula:<9}{r.polymorph:<12}{ref}{own}  {verdict}")
         judged = [r for r in self.ordering if r.judged]

@@ -102,7 +102,8 @@ def register(sub: Any) -> None:
     m3gnet.add_argument("--label-calculator", metavar="NAME", help="train only on frames labelled by this calculator "
                         "(e.g. gpaw, chgnet; default all)")
     m3gnet.add_argument("--init", metavar="DIR", help="fine-tune this matgl potential: its weights and elements, "
-                        "element references refitted to the data; its held-out compositions stay held out")
+                        "element references refitted to the data; its held-out compositions stay held out, its "
+                        "training ones train, new ones are split by --val-fraction")
     m3gnet.add_argument("--epochs", type=POSITIVE_INT, default=20)
     m3gnet.add_argument("--batch-size", type=POSITIVE_INT, default=16)
     m3gnet.add_argument("--lr", type=POSITIVE_FLOAT, default=1e-3)
@@ -194,8 +195,14 @@ def run_generator(args: argparse.Namespace) -> int:
 
 def run_m3gnet(args: argparse.Namespace) -> int:
     """Train (resume, or fine-tune with ``--init``) an M3GNet potential into ``--out``; plot its loss curves."""
-    from ase_lcom.training.m3gnet import M3GNetConfig, M3GNetTrainConfig, plot_history, read_frames, read_history
-    from ase_lcom.training.m3gnet import train_m3gnet
+    from ase_lcom.training.m3gnet import (
+        M3GNetConfig,
+        M3GNetTrainConfig,
+        plot_history,
+        read_frames,
+        read_history,
+        train_m3gnet,
+    )
 
     frames = read_frames(args.data, args.label_calculator)
     model = M3GNetConfig(units=args.units, nblocks=args.nblocks, cutoff=args.cutoff,

@@ -33,11 +33,11 @@ from lightning.pytorch.callbacks import Callback, TQDMProgressBar
 from pymatgen.core import Element, Structure
 
 from ase_lcom.data.records import CrystalRecord
+from ase_lcom.data.splits import split_by_composition
 from ase_lcom.errors import LCOMError
 from ase_lcom.store import read_json, write_json, write_text
 from ase_lcom.structure import to_structure
-from ase_lcom.data.splits import split_by_composition
-from ase_lcom.training.splits import validation_compositions, write_split
+from ase_lcom.training.splits import SPLIT_FILE, validation_compositions, write_split
 
 HISTORY_FIELDS = ("epoch", "seconds", "lr", *(f"{split}_{quantity}_mae" for split in ("train", "val")
                                              for quantity in ("energy", "force", "stress")))
@@ -130,16 +130,18 @@ def frame_splits(structures: Sequence[Structure], val_fraction: float, seed: int
                  init: str | os.PathLike | None = None) -> dict[str, list[CrystalRecord]]:
     """``train``/``val`` frame indices (as records whose ``id`` is the index), no composition in both.
 
-    When fine-tuning ``init``, the compositions it was validated on stay in validation besides the fresh draw.
+    When fine-tuning ``init``, the compositions it was validated on stay in validation and those it trained on
+    stay in training (held out, they would not be); only the compositions new to it are drawn by ``val_fraction``.
     """
     records = [CrystalRecord(structure, id=str(k)) for k, structure in enumerate(structures)]
-    splits = split_by_composition(records, (1.0 - val_fraction, val_fraction, 0.0), seed=seed)
-    if init is not None:
-        held = validation_compositions(Path(init) / "model.json")
-        moved = [r for r in splits["train"] if r.formula in held]
-        splits = {"train": [r for r in splits["train"] if r.formula not in held], "val": splits["val"] + moved,
-                  "test": []}
-    return splits
+    if init is None:
+        return split_by_composition(records, (1.0 - val_fraction, val_fraction, 0.0), seed=seed)
+    held = validation_compositions(Path(init) / "model.json")
+    seen = set(read_json(Path(init) / SPLIT_FILE, default={}).get("train", ()))
+    new = split_by_composition([r for r in records if r.formula not in held | seen],
+                               (1.0 - val_fraction, val_fraction, 0.0), seed=seed)
+    return {"train": [r for r in records if r.formula in seen] + new["train"],
+            "val": [r for r in records if r.formula in held] + new["val"], "test": []}
 
 
 def _dataset(structures: Sequence[Structure], frames: Sequence[Atoms], element_types: tuple[str, ...],
@@ -309,7 +311,8 @@ class _History(Callback):
 
     def on_train_epoch_end(self, trainer: Any, module: Any) -> None:
         logged = trainer.callback_metrics
-        row: dict[str, Any] = {"epoch": trainer.current_epoch + 1, "seconds": round(time.perf_counter() - self.start, 2),
+        row: dict[str, Any] = {"epoch": trainer.current_epoch + 1,
+                               "seconds": round(time.perf_counter() - self.start, 2),
                                "lr": trainer.optimizers[0].param_groups[0]["lr"]}
         for split in ("train", "val"):
             for quantity, name in _LOGGED.items():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from ase.build import bulk
 
 from ase_lcom.cli import main
@@ -26,7 +25,6 @@ def test_predict_calculator_needs_relax(capsys):
     assert "--calculator chooses the calculator of --relax" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_csp26_validated_by_the_shipped_m3gnet(tmp_path):
     assert main(["benchmark", "csp26", "--predictors", "ras", "--budget", "4", "--compounds", "NaCl",
                  "-c", "m3gnet", "--no-relax", "--out", str(tmp_path), "-q"]) == 0

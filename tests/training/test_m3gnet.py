@@ -99,11 +99,33 @@ def test_training_resumes_and_refuses_other_settings(frames_db, tmp_path):
 def test_fine_tuning_keeps_elements_and_held_out_compositions(frames_db, tmp_path):
     frames = read_frames(frames_db)
     train_m3gnet(frames, tmp_path / "base", TINY, FEW, progress=False)
-    held = set(json.loads((tmp_path / "base" / "split.json").read_text())["val"])
+    base = json.loads((tmp_path / "base" / "split.json").read_text())
     metrics = train_m3gnet(frames, tmp_path / "tuned", config=FEW, init=tmp_path / "base", progress=False)
     assert metrics["init"] == str(tmp_path / "base")
-    assert held <= set(json.loads((tmp_path / "tuned" / "split.json").read_text())["val"])
+    tuned = json.loads((tmp_path / "tuned" / "split.json").read_text())
+    assert tuned["val"] == base["val"] and tuned["train"] == base["train"]  # no new composition to draw from
     assert load_matgl_potential(tmp_path / "tuned").model.element_types == ("F", "Na", "Cl", "K")
     mgo = [labelled(bulk("MgO", "rocksalt", a=4.21), get_calculator("chgnet"))]
     with pytest.raises(M3GNetTrainingError, match="hold Mg, O, outside the elements"):
         train_m3gnet(frames + mgo * 2, tmp_path / "other", config=FEW, init=tmp_path / "base", progress=False)
+
+
+def test_the_train_m3gnet_command_reports_held_out_errors_and_plots(frames_db, tmp_path, capsys):
+    from ase_lcom.cli import main
+
+    out = tmp_path / "cli"
+    assert main(["train", "m3gnet", "--data", str(frames_db), "--out", str(out), "--epochs", "1", "--units", "8",
+                 "--nblocks", "1", "--cutoff", "4", "--threebody-cutoff", "3", "--batch-size", "4",
+                 "--val-fraction", "0.34", "--label-calculator", "chgnet", "--threads", "1", "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "held out 4 frames (1 compositions): energy" in printed and (out / "loss_curves.png").is_file()
+    assert json.loads((out / "metrics.json").read_text())["val_frames"] == 4
+
+
+def test_a_database_without_frames_is_a_one_line_error(tmp_path, capsys):
+    from ase_lcom.cli import main
+
+    ase.db.connect(str(tmp_path / "plain.db")).write(bulk("Cu", "fcc", a=3.6), uid="Cu")
+    assert main(["train", "m3gnet", "--data", str(tmp_path / "plain.db"), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == (f"ase-lcom: error: {tmp_path / 'plain.db'} holds no frames (rows with a "
+                                       "frame_of key)\n")
