@@ -3,7 +3,8 @@
 ``get_calculator(name, **options)`` returns an ASE calculator:
 
 * ``chgnet`` (default): the pretrained CHGNet whose weights ship in the ``chgnet`` wheel (offline);
-* ``m3gnet``: a matgl potential from a local model directory or from matgl's / Hugging Face's local cache;
+* ``m3gnet``: the M3GNet potential shipped in ``ase_lcom/pretrained/m3gnet`` (its model card says on what it was
+  trained and which elements it covers), or a matgl potential from a local model directory or cache;
 * ``gpaw``: plane-wave PBE DFT with PAW setups from ``gpaw-data``;
 * ``emt``: ASE's effective-medium theory, for fast tests (Al Cu Ag Au Ni Pd Pt H C N O).
 
@@ -42,7 +43,8 @@ from ase_lcom.memory import check_calculator_memory
 from ase_lcom.structure import StructureLike, to_atoms, to_structure
 
 DEFAULT_CALCULATOR = "chgnet"
-DEFAULT_M3GNET_MODEL = "M3GNet-MP-2021.2.8-PES"
+SHIPPED_M3GNET = Path(__file__).resolve().parent / "pretrained" / "m3gnet"
+"""The M3GNet potential that ships in the package (``get_calculator("m3gnet")``)."""
 M3GNET_MODEL_ENV = "ASE_LCOM_M3GNET_MODEL"
 CACHE_ENV = "ASE_LCOM_CACHE"
 _MATGL_FILES = ("model.json", "model.pt", "state.pt")
@@ -168,8 +170,9 @@ def _matgl_class(module: Any, name: Any, source: Path) -> type:
 def find_m3gnet_model(model: str | os.PathLike | None = None) -> Path:
     """Locate a saved matgl model directory (``model.json``, ``model.pt``, ``state.pt``) without downloading.
 
-    Looks at ``model`` (or ``$ASE_LCOM_M3GNET_MODEL``, or the default name) as a path, then as a model name in
-    matgl's cache (``~/.cache/matgl``, old and Hugging Face layouts) and in the Hugging Face cache
+    Without ``model`` or ``$ASE_LCOM_M3GNET_MODEL`` this is the potential shipped in the package
+    (:data:`SHIPPED_M3GNET`, see its ``MODEL_CARD.md``). Otherwise ``model`` is tried as a path, then as a model
+    name in matgl's cache (``~/.cache/matgl``, old and Hugging Face layouts) and in the Hugging Face cache
     (``materialyze/<name>``, the snapshot ``refs/main`` points to).
 
     Raises
@@ -177,7 +180,9 @@ def find_m3gnet_model(model: str | os.PathLike | None = None) -> Path:
     CalculatorError
         When no complete model directory is found, saying how to provide one.
     """
-    name = str(model or os.environ.get(M3GNET_MODEL_ENV) or DEFAULT_M3GNET_MODEL)
+    if not (model or os.environ.get(M3GNET_MODEL_ENV)):
+        return SHIPPED_M3GNET
+    name = str(model or os.environ.get(M3GNET_MODEL_ENV))
     matgl_cache = Path.home() / ".cache" / "matgl"
     candidates = [Path(name).expanduser(), matgl_cache / name]
     repo = name if "/" in name and not Path(name).exists() else f"materialyze/{name}"
@@ -196,9 +201,16 @@ def find_m3gnet_model(model: str | os.PathLike | None = None) -> Path:
     )
 
 
-def _m3gnet(model: str | os.PathLike | None = None, device: str = "cpu") -> BaseCalculator:
+def load_matgl_potential(model: str | os.PathLike | None = None) -> Any:
+    """The matgl ``Potential`` of a model directory (:func:`find_m3gnet_model`), checked by
+    :func:`check_matgl_model` before matgl builds it.
+
+    Raises
+    ------
+    CalculatorError
+        Missing, refused or unreadable weights, or a matgl model that is not a potential.
+    """
     import matgl
-    from matgl.ext.ase import PESCalculator
 
     directory = find_m3gnet_model(model)
     check_matgl_model(directory)
@@ -208,7 +220,36 @@ def _m3gnet(model: str | os.PathLike | None = None, device: str = "cpu") -> Base
         raise CalculatorError(f"cannot load the matgl model in {directory}: {exc.__cause__ or exc}") from exc
     if not hasattr(potential, "calc_stresses"):
         raise CalculatorError(f"{directory} holds a matgl {type(potential).__name__}, not a potential (PES) model")
-    return PESCalculator(potential.to(device), stress_unit="eV/A3")
+    return potential
+
+
+def _m3gnet(model: str | os.PathLike | None = None, device: str = "cpu") -> BaseCalculator:
+    potential = load_matgl_potential(model)
+    return _element_checked_pes_calculator()(potential.to(device), stress_unit="eV/A3",
+                                              name=str(find_m3gnet_model(model)))
+
+
+@functools.lru_cache(maxsize=1)
+def _element_checked_pes_calculator() -> type[BaseCalculator]:
+    """matgl's ASE calculator, refusing in one line the structures with elements its potential was not trained on
+    (matgl itself fails with a bare ``KeyError``)."""
+    from matgl.ext.ase import PESCalculator
+
+    class ElementCheckedPESCalculator(PESCalculator):
+        def __init__(self, potential: Any, name: str, **kwargs: Any) -> None:
+            super().__init__(potential, **kwargs)
+            self.model_name = name
+
+        def calculate(self, atoms: Atoms | None = None, *args: Any, **kwargs: Any) -> None:
+            known = set(self.potential.model.element_types)
+            unknown = sorted(set((atoms or self.atoms).get_chemical_symbols()) - known)
+            if unknown:
+                raise CalculatorError(
+                    f"the M3GNet potential {self.model_name} was not trained on {', '.join(unknown)}; it covers "
+                    f"{len(known)} elements ({', '.join(sorted(known))}); use another calculator or model")
+            super().calculate(atoms, *args, **kwargs)
+
+    return ElementCheckedPESCalculator
 
 
 def _gpaw(
@@ -256,7 +297,8 @@ CALCULATORS: dict[str, CalculatorInfo] = {
     info.name: info
     for info in (
         CalculatorInfo("chgnet", _chgnet, "chgnet", "CHGNet universal potential, weights in the wheel (default)"),
-        CalculatorInfo("m3gnet", _m3gnet, "matgl", "M3GNet/matgl potential from a local model directory"),
+        CalculatorInfo("m3gnet", _m3gnet, "matgl", "M3GNet potential: the shipped one (default) or a matgl "
+                       "model directory (option model=DIR)"),
         CalculatorInfo("gpaw", _gpaw, "gpaw", "GPAW plane-wave PBE DFT (options: ecut, kpt_density, xc)"),
         CalculatorInfo("emt", _emt, "ase", "ASE effective-medium theory, for tests (Al Cu Ag Au Ni Pd Pt H C N O)"),
     )
@@ -271,7 +313,8 @@ def get_calculator(name: str = DEFAULT_CALCULATOR, **options: Any) -> BaseCalcul
     name
         ``chgnet``, ``m3gnet``, ``gpaw`` or ``emt``.
     **options
-        ``chgnet``: ``device``, ``model_path``; ``m3gnet``: ``model`` (directory or cached name), ``device``;
+        ``chgnet``: ``device``, ``model_path``; ``m3gnet``: ``model`` (directory or cached name; default the
+        shipped potential), ``device``;
         ``gpaw``: ``ecut`` (eV), ``kpt_density`` (k-points per reciprocal Angstrom), ``xc``, ``txt`` and any
         GPAW keyword; ``emt``: none.
 
@@ -297,6 +340,14 @@ def get_calculator(name: str = DEFAULT_CALCULATOR, **options: Any) -> BaseCalcul
 
 def _resolve(calculator: str | BaseCalculator) -> BaseCalculator:
     return get_calculator(calculator) if isinstance(calculator, str) else calculator
+
+
+def _model_fingerprint(directory: Path) -> str:
+    """A matgl model directory and a digest of its files: a retrained model in the same place is another model."""
+    digest = hashlib.sha1()
+    for name in _MATGL_FILES:
+        digest.update((directory / name).read_bytes())
+    return f"{directory}:{digest.hexdigest()[:12]}"
 
 
 def _reason(exc: BaseException) -> str:
@@ -554,7 +605,7 @@ class ReferenceEnergies:
             if cache_key is not None:
                 raise CalculatorError(f"cache_key is for calculator instances; {calculator!r} is cached by its name")
             self.name = calculator.lower()
-            model = str(find_m3gnet_model(options.get("model"))) if self.name == "m3gnet" else None
+            model = _model_fingerprint(find_m3gnet_model(options.get("model"))) if self.name == "m3gnet" else None
             key = json.dumps([CALCULATORS[self.name].version, options, model, fmax, steps], sort_keys=True,
                              default=str)
             self._calculator: BaseCalculator | None = None

@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 
 from ase_lcom import __version__
-from ase_lcom.cli import benchmark, calculation, data, generators, listing, predict, predict_many, train
+from ase_lcom.cli import benchmark, calculation, check, data, generators, listing, predict, predict_many, train
 from ase_lcom.cli.common import PROG, Parser
 from ase_lcom.errors import LCOMError
 
-COMMAND_GROUPS = (calculation, data, train, generators, predict, predict_many, benchmark, listing)
+COMMAND_GROUPS = (calculation, check, data, train, generators, predict, predict_many, benchmark, listing)
 """Modules whose ``register(subparsers)`` adds their commands, in the order ``--help`` lists them."""
 
 

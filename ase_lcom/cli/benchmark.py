@@ -34,13 +34,14 @@ def register(sub: Any) -> None:
                        help="label of the model's training protocol (held-out needs --model)")
     csp26.add_argument("--model", help="LCOM bundle for lcom/sl/cdvae (default: the shipped model)")
     csp26.add_argument("--rank-by", metavar="CALC", help="lcom/sl/cdvae rank their candidates by this calculator's "
-                       "single-point energies (rows labelled e.g. lcom+chgnet)")
+                       "single-point energies: chgnet, m3gnet, ... (rows labelled e.g. lcom+chgnet)")
     csp26.add_argument("--polish", metavar="CALC", help="lcom/sl/cdvae: calculator that scores and polishes "
                        "their candidates (default chgnet); 'none' for the pure LCOM method (rows labelled e.g. "
                        "lcom+pure)")
     csp26.add_argument("--budget", type=POSITIVE_INT,
                        help="energy evaluations for ras/pso/bo (default 300; GN-OA: 5000)")
-    csp26.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
+    csp26.add_argument("--calculator", "-c", default="chgnet",
+                       help="validating calculator: chgnet (default), m3gnet (the shipped potential), gpaw")
     csp26.add_argument("--no-relax", action="store_true", help="skip relaxing predictions")
     csp26.add_argument("--dft-check", help="comma-separated compounds to recheck with GPAW, e.g. NaCl,MgO,ZnO,Si")
     csp26.add_argument("--seeds", default="0", help="comma-separated RNG seeds, e.g. 0,1,2: each compound is "
@@ -62,7 +63,8 @@ def register(sub: Any) -> None:
                       "the model's, 50)")
     gain.add_argument("--step-lr", type=POSITIVE_FLOAT, help="latent step size for both surrogates (default: "
                       "the model's: 0.8 in whitened units since v4, 0.05 raw before)")
-    gain.add_argument("--calculator", "-c", default="chgnet", help="validating calculator (default chgnet)")
+    gain.add_argument("--calculator", "-c", default="chgnet",
+                      help="validating calculator: chgnet (default), m3gnet (the shipped potential), gpaw")
     gain.add_argument("--seed-cache", metavar="FILE", help="JSON file keeping the relaxed seeds, so another model "
                       "is compared on the same seeds without relaxing them again")
     gain.add_argument("--seeds", default="0", help="comma-separated RNG seeds, one run each, pooled per compound, "

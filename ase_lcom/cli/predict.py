@@ -26,9 +26,11 @@ def register(sub: Any) -> None:
                          help="formula units per cell (default: try several and rank)")
     predict.add_argument("--n-candidates", "-k", type=CANDIDATES, default=8, help="crystals decoded (default 8)")
     predict.add_argument("--steps", type=LATENT_STEPS, help="latent gradient steps (default: the model's)")
-    predict.add_argument("--relax", action="store_true", help="relax candidates with CHGNet and re-rank")
+    predict.add_argument("--relax", action="store_true", help="relax candidates with --calculator and re-rank")
+    predict.add_argument("--calculator", "-c", metavar="CALC", help="validating calculator of --relax: chgnet "
+                         "(the predictors' default), m3gnet (the shipped potential), gpaw, emt")
     predict.add_argument("--rank-by", metavar="CALC",
-                         help="re-rank candidates by this calculator's single-point energy, e.g. chgnet")
+                         help="re-rank candidates by this calculator's single-point energy: chgnet, m3gnet, ...")
     predict.add_argument("--polish", metavar="CALC",
                          help="calculator that scores decoded and seed crystals and polishes the best with a short "
                          "symmetry-kept relaxation (the latent predictors' default: chgnet); 'none' for the pure "
@@ -59,7 +61,10 @@ def run_predict(args: argparse.Namespace) -> int:
                          "formation energy): give one of them")
     output = output_path(args.output or f"{formula.reduced_formula}_{args.predictor}.cif", "--output")
     plot = output_path(args.plot, "--plot")
-    given = {"model": args.model, "rank_by": args.rank_by, "steps": args.steps, "polish": args.polish}
+    if args.calculator and not args.relax:
+        raise UsageError("--calculator chooses the calculator of --relax: add --relax, or rank with --rank-by CALC")
+    given = {"model": args.model, "rank_by": args.rank_by, "steps": args.steps, "polish": args.polish,
+             "calculator": args.calculator}
     options = options_from_flags([args.predictor], given)[args.predictor]
     start = time.perf_counter()
     predictor = load_predictor(args.predictor, **options)

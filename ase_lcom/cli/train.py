@@ -1,5 +1,5 @@
-"""``ase-lcom train cdvae``, ``train lcom`` and ``train generator``: a CD-VAE, an LCOM model bundle and the
-fixed-lattice generators of Dismai-Bench."""
+"""``ase-lcom train cdvae``, ``train lcom``, ``train generator`` and ``train m3gnet``: a CD-VAE, an LCOM model
+bundle, the fixed-lattice generators of Dismai-Bench and an M3GNet potential."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from ase_lcom.cli.common import (
 
 
 def register(sub: Any) -> None:
-    """Add ``train cdvae``, ``train lcom`` and ``train generator`` to the top-level subcommands."""
+    """Add ``train cdvae``, ``train lcom``, ``train generator`` and ``train m3gnet`` to the top-level subcommands."""
     train = sub.add_parser("train", help="train models").add_subparsers(dest="model", required=True, metavar="MODEL")
     cdvae = train.add_parser("cdvae", help="train a CD-VAE on a dataset (rerun with the same --out to resume)")
     cdvae.add_argument("--data", required=True, help="dataset file (ASE db, extxyz, CDVAE csv, ...)")
@@ -93,6 +93,36 @@ def register(sub: Any) -> None:
     gen.add_argument("-q", "--quiet", action="store_true")
     gen.set_defaults(func=run_generator)
 
+    m3gnet = train.add_parser("m3gnet", help="train an M3GNet potential (matgl) on labelled frames: energies, forces "
+                              "and stresses (rerun with the same --out to resume)")
+    m3gnet.add_argument("--data", required=True, help="ASE database of frames (rows with frame_of: data generate "
+                        "--keep-frames, scripts/make_m3gnet_pretraining_frames.py)")
+    m3gnet.add_argument("--out", required=True, help="model directory: what get_calculator('m3gnet', model=OUT) "
+                        "and matgl.load_model read, with history.csv, metrics.json, loss_curves.png, checkpoints/")
+    m3gnet.add_argument("--label-calculator", metavar="NAME", help="train only on frames labelled by this calculator "
+                        "(e.g. gpaw, chgnet; default all)")
+    m3gnet.add_argument("--init", metavar="DIR", help="fine-tune this matgl potential: its weights and elements, "
+                        "element references refitted to the data; its held-out compositions stay held out, its "
+                        "training ones train, new ones are split by --val-fraction")
+    m3gnet.add_argument("--epochs", type=POSITIVE_INT, default=20)
+    m3gnet.add_argument("--batch-size", type=POSITIVE_INT, default=16)
+    m3gnet.add_argument("--lr", type=POSITIVE_FLOAT, default=1e-3)
+    m3gnet.add_argument("--stress-weight", type=NON_NEGATIVE_FLOAT, default=0.1,
+                        help="stress loss weight (stresses in GPa; default 0.1)")
+    m3gnet.add_argument("--val-fraction", type=POSITIVE_FLOAT, default=0.1,
+                        help="share of the compositions held out for validation (default 0.1)")
+    m3gnet.add_argument("--units", type=POSITIVE_INT, default=64, help="hidden units (default 64)")
+    m3gnet.add_argument("--nblocks", type=POSITIVE_INT, default=3, help="interaction blocks (default 3)")
+    m3gnet.add_argument("--cutoff", type=POSITIVE_FLOAT, default=5.0, help="graph cutoff, A (default 5)")
+    m3gnet.add_argument("--threebody-cutoff", type=POSITIVE_FLOAT, default=4.0,
+                        help="three-body cutoff, A (default 4)")
+    m3gnet.add_argument("--max-seconds", type=POSITIVE_FLOAT,
+                        help="stop once training has taken this long, summed over resumed runs")
+    m3gnet.add_argument("--threads", type=POSITIVE_INT, help="torch threads (default: torch's)")
+    m3gnet.add_argument("--seed", type=SEED, default=0)
+    m3gnet.add_argument("-q", "--quiet", action="store_true")
+    m3gnet.set_defaults(func=run_m3gnet)
+
 
 def run_cdvae(args: argparse.Namespace) -> int:
     """Train (or resume training) a CD-VAE into ``--out``, its split by composition recorded beside it."""
@@ -160,4 +190,34 @@ def run_generator(args: argparse.Namespace) -> int:
     hours = sum(r["seconds"] for r in history) / 3600
     print(f"{args.kind} on {dataset.name}: {len(history)} epochs, {hours:.2f} h of training in all")
     print(f"checkpoint: {out / 'generator.pt'} (resume from {out / 'last.pt'}); loss curves: {plot}")
+    return 0
+
+
+def run_m3gnet(args: argparse.Namespace) -> int:
+    """Train (resume, or fine-tune with ``--init``) an M3GNet potential into ``--out``; plot its loss curves."""
+    from ase_lcom.training.m3gnet import (
+        M3GNetConfig,
+        M3GNetTrainConfig,
+        plot_history,
+        read_frames,
+        read_history,
+        train_m3gnet,
+    )
+
+    frames = read_frames(args.data, args.label_calculator)
+    model = M3GNetConfig(units=args.units, nblocks=args.nblocks, cutoff=args.cutoff,
+                         threebody_cutoff=args.threebody_cutoff)
+    config = M3GNetTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                               stress_weight=args.stress_weight, val_fraction=args.val_fraction, seed=args.seed,
+                               max_seconds=args.max_seconds)
+    source = f"{args.data}" + (f" (label_calculator={args.label_calculator})" if args.label_calculator else "")
+    metrics = train_m3gnet(frames, args.out, model, config, init=args.init, progress=not args.quiet,
+                           threads=args.threads, data=source)
+    use_agg_backend()
+    plot = plot_history(read_history(args.out), Path(args.out) / "loss_curves.png")
+    print(f"M3GNet on {metrics['train_frames']} frames ({metrics['train_compositions']} compositions), "
+          f"{metrics['epochs']} epochs, {metrics['seconds'] / 60:.1f} min; held out {metrics['val_frames']} frames "
+          f"({metrics['val_compositions']} compositions): energy {1000 * metrics['val_energy_mae']:.1f} meV/atom, "
+          f"forces {metrics['val_force_mae']:.3f} eV/A, stress {metrics['val_stress_mae']:.3f} GPa MAE")
+    print(f"model: {args.out} (get_calculator('m3gnet', model=...)); loss curves: {plot}")
     return 0
