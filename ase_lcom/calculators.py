@@ -377,6 +377,11 @@ class RelaxResult:
 OPTIMIZERS = ("FIRE", "BFGS", "LBFGS")
 
 
+MAX_VOLUME_RATIO = 4.0
+"""A relaxation whose cell volume grows or shrinks by more than this factor is stopped with an error (seen: a
+badly trained potential collapsing a cell until its neighbour lists took 20 GB)."""
+
+
 def relax(
     crystal: StructureLike,
     calculator: str | BaseCalculator = DEFAULT_CALCULATOR,
@@ -435,7 +440,13 @@ def relax(
     snapshots: list[Atoms] = []
     dyn = getattr(ase.optimize, optimizer.upper())(target, logfile=logfile, trajectory=trajectory)
 
+    start_volume = atoms.get_volume()
+
     def record() -> None:
+        ratio = atoms.get_volume() / start_volume
+        if not 1 / MAX_VOLUME_RATIO <= ratio <= MAX_VOLUME_RATIO:  # a collapsing cell's neighbour lists grow unbounded
+            raise CalculatorError(f"the cell volume changed {ratio:.2g}-fold, beyond the bound of {MAX_VOLUME_RATIO:g} "
+                                  "(a collapsing or exploding cell: broken potential or an absurd start)")
         snapshots.append(_snapshot(atoms))
 
     dyn.attach(record)

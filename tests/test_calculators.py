@@ -200,3 +200,11 @@ def test_shipped_references_are_not_missing_from_an_empty_cache(tmp_path):
     """A fresh machine (empty cache) computes no CHGNet reference the package ships; other settings do."""
     assert ReferenceEnergies("chgnet", cache_dir=tmp_path).missing(["Na", "Cl", "Zn"]) == []
     assert ReferenceEnergies("chgnet", cache_dir=tmp_path, steps=7).missing(["Na", "Cl"]) == ["Cl", "Na"]
+
+
+def test_relaxation_whose_cell_volume_runs_away_is_stopped_in_one_line():
+    """Cu squeezed to a = 2.0 A expands past four times its volume under EMT: stopped, not followed."""
+    with pytest.raises(CalculatorError, match="cell volume changed .*-fold, beyond the bound of 4") as error:
+        relax(bulk("Cu", "fcc", a=2.0), "emt", steps=300)
+    assert "\n" not in str(error.value)
+    assert relax(bulk("Cu", "fcc", a=3.3), "emt", steps=300).converged  # an ordinary start relaxes as before
