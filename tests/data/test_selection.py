@@ -31,11 +31,12 @@ def test_training_records_drop_implausible_relaxations(tmp_path):
     from ase_lcom.structure import to_structure
 
     database = CrystalDatabase(tmp_path / "mixed.db")
-    for uid, a, e_form in [("ok", 5.64, -2.1), ("squeezed", 3.9, 3.9), ("unknown", 5.7, None)]:
+    for uid, a, e_form, source in [("ok", 5.64, -2.1, "generated:chgnet"), ("squeezed", 3.9, 3.9, "generated:chgnet"),
+                                   ("unknown", 5.7, None, "generated:chgnet"), ("dft", 5.0, 2.5, "perov_5")]:
         database.add(CrystalRecord(to_structure(bulk("NaCl", "rocksalt", a=a)), formation_energy_per_atom=e_form,
-                                   id=uid))
-    assert sorted(r.id for r in training_records(database.path)) == ["ok", "unknown"]
-    assert len(training_records(database.path, plausible_only=False)) == 3
+                                   id=uid, source=source))
+    assert sorted(r.id for r in training_records(database.path)) == ["dft", "ok", "unknown"]
+    assert len(training_records(database.path, plausible_only=False)) == 4
 
 
 def test_benchmark_compounds_checks_the_subset():
