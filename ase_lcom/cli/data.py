@@ -154,13 +154,17 @@ def run_dismai(args: argparse.Namespace) -> int:
 
 def run_summary(args: argparse.Namespace) -> int:
     """Print a dataset's statistics (and write them as JSON and a plot when asked)."""
-    from ase_lcom.data.readers import read_records
+    from ase_lcom.data.frames import frame_summary
+    from ase_lcom.data.readers import guess_format, read_records
     from ase_lcom.data.summary import plot_summary, public, summarize
 
     output_path(args.json, "--json")
     output_path(args.plot, "--plot")
     summary = summarize(read_records(args.file, format=args.format))
-    text = json.dumps(public(summary), indent=1)
+    shown = public(summary)
+    if (args.format or guess_format(Path(args.file))) == "db" and (frames := frame_summary(args.file)):
+        shown["frames"] = frames
+    text = json.dumps(shown, indent=1)
     print(text)
     if args.json:
         Path(args.json).write_text(text + "\n")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import time
 import zlib
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -209,3 +210,24 @@ def read_frames(path: str | os.PathLike, label_calculator: str | None = None) ->
         atoms = row.toatoms()
         atoms.info.update(row.key_value_pairs)
         yield atoms
+
+
+def frame_summary(path: str | os.PathLike) -> dict[str, Any]:
+    """Counts of the frames in an ``ase.db`` file, per labelling calculator: frames, tasks, compositions, atoms
+    per cell, configurations, and the mean wall time of a DFT label (s)."""
+    import ase.db
+
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for row in ase.db.connect(str(path), type="db").select(FRAME_KEY, include_data=False):
+        groups[str(row.get("label_calculator"))].append(row)
+    summary = {}
+    for label, rows in sorted(groups.items()):
+        seconds = [row.label_seconds for row in rows if "label_seconds" in row.key_value_pairs]
+        summary[label] = {
+            "frames": len(rows), "tasks": len({row.get(FRAME_KEY) for row in rows}),
+            "compositions": len({row.get("reduced_formula") for row in rows}),
+            "atoms_per_cell": dict(sorted(Counter(row.natoms for row in rows).items())),
+            "configs": dict(Counter(str(row.get("config")) for row in rows)),
+            **({"mean_label_seconds": round(float(np.mean(seconds)), 1)} if seconds else {}),
+        }
+    return summary
