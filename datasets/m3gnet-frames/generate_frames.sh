@@ -13,12 +13,12 @@ case "${1:-}" in
   gpaw)
     exec python -m ase_lcom.cli data generate --out "$here/gpaw.db" --compositions "$GPAW_COMPOSITIONS" \
       --n-random 1 --max-atoms 8 --workers 1 --keep-frames 5 --frame-strains=-0.03,-0.015,0.015,0.03 \
-      --frame-rattles 1 --frame-rattle 0.05 --frames-calculator gpaw --frames-max-atoms 8 --frames-label-steps 2 \
+      --frame-rattles 1 --frame-rattle 0.1 --frames-calculator gpaw --frames-max-atoms 8 --frames-label-steps 2 \
       --gpaw-ecut 700 --gpaw-kpt-density 2.5 ;;
   chgnet)
     # the default dataset's 240 compositions, without its leakage controls (a validator may know the polymorphs)
     compositions="$(python -c 'from ase_lcom.data.compositions import default_compositions as d; print(",".join(d()))')"
     exec python -m ase_lcom.cli data generate --out "$here/chgnet.db" --compositions "$compositions" --n-random 1 \
-      --max-atoms 8 --workers 1 --keep-frames 10 --frame-strains=-0.03,0.03 --frame-rattles 1 ;;
+      --max-atoms 8 --workers 1 --keep-frames 10 --frame-strains=-0.03,0.03 --frame-rattles 1 --frame-rattle 0.1 ;;
   *) echo "usage: $0 gpaw|chgnet" >&2; exit 2 ;;
 esac
