@@ -276,6 +276,8 @@ def generate(
 
     start = time.perf_counter()
     get_calculator(settings.calculator)  # a broken setup fails here, once, with its own message
+    if frames is not None and frames.calculator:
+        get_calculator(frames.calculator, **frames.label_options())
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     database = CrystalDatabase(db_path)
