@@ -371,7 +371,8 @@ class RelaxResult:
     max_force: float
     """Largest residual force (eV/Angstrom; cell forces included when the cell relaxed)."""
     trajectory: list[Atoms] = field(repr=False)
-    """Snapshots with energy, forces and stress attached, one per optimizer step."""
+    """Snapshots with energy, forces and stress attached, one per optimizer step (the first: the start), as the
+    calculator computed them (before constraints act)."""
 
 
 OPTIMIZERS = ("FIRE", "BFGS", "LBFGS")
@@ -479,11 +480,12 @@ def relax(
 
 
 def _snapshot(atoms: Atoms) -> Atoms:
+    """A copy with the calculator's own forces and stress (not those projected by constraints) attached."""
     copy = atoms.copy()
-    results = {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces()}
+    results = {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces(apply_constraint=False)}
     if "stress" in atoms.calc.implemented_properties:
         with contextlib.suppress(Exception):
-            results["stress"] = atoms.get_stress()
+            results["stress"] = atoms.get_stress(apply_constraint=False)
     copy.calc = SinglePointCalculator(copy, **results)
     return copy
 

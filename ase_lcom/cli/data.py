@@ -16,6 +16,7 @@ from ase_lcom.cli.common import (
     UsageError,
     add_executor_arguments,
     executor_from_flags,
+    float_list,
     formula_list,
     output_path,
     use_agg_backend,
@@ -45,6 +46,7 @@ def register(sub: Any) -> None:
                      help="also relax structures drawn from these datasets (any readable format; energies recomputed)")
     gen.add_argument("--add-per-file", type=POSITIVE_INT, default=200,
                      help="structures drawn from each --add file (default 200)")
+    _add_frame_arguments(gen)
     gen.add_argument("-q", "--quiet", action="store_true")
     gen.set_defaults(func=run_generate)
 
@@ -70,6 +72,46 @@ def register(sub: Any) -> None:
     summary.set_defaults(func=run_summary)
 
 
+def _add_frame_arguments(gen: argparse.ArgumentParser) -> None:
+    frames = gen.add_argument_group("training frames (energy, forces, stress) stored beside the structures")
+    frames.add_argument("--keep-frames", type=POSITIVE_INT, metavar="K",
+                        help="store every K-th relaxation step plus the last as a frame, labelled by --calculator")
+    frames.add_argument("--frame-strains", metavar="S1,S2,...",
+                        help="also store the relaxed cell isotropically strained by each S (linear, e.g. "
+                        "--frame-strains=-0.04,-0.02,0.02,0.04: E(V) curves)")
+    frames.add_argument("--frame-rattles", type=NON_NEGATIVE_INT, default=0, metavar="N",
+                        help="also store N rattled copies of the relaxed cell (default 0)")
+    frames.add_argument("--frame-rattle", type=POSITIVE_FLOAT, default=0.05, metavar="A",
+                        help="displacement (A, per component) of rattled copies; their cells are strained by "
+                        "A/2.5 (default 0.05)")
+    frames.add_argument("--frames-calculator", choices=["gpaw"],
+                        help="label the frames of small cells again with GPAW (PBE single points)")
+    frames.add_argument("--frames-max-atoms", type=POSITIVE_INT, default=8,
+                        help="cells labelled by --frames-calculator have at most this many atoms (default 8)")
+    frames.add_argument("--frames-label-steps", type=NON_NEGATIVE_INT, default=3,
+                        help="relaxation frames per task labelled by --frames-calculator, evenly spaced, first "
+                        "and last included; every strained and rattled copy is labelled too (default 3)")
+    frames.add_argument("--gpaw-ecut", type=POSITIVE_FLOAT, default=700.0,
+                        help="plane-wave cutoff of the GPAW labels, eV (default 700)")
+    frames.add_argument("--gpaw-kpt-density", type=POSITIVE_FLOAT, default=2.5,
+                        help="k-points per reciprocal Angstrom of the GPAW labels (default 2.5)")
+
+
+def _frame_settings(args: argparse.Namespace) -> Any:
+    """The run's FrameSettings, or ``None`` without ``--keep-frames``."""
+    from ase_lcom.data.frames import FrameSettings
+
+    if args.keep_frames is None:
+        if args.frame_strains or args.frame_rattles or args.frames_calculator:
+            raise UsageError("--frame-strains, --frame-rattles and --frames-calculator need --keep-frames K")
+        return None
+    return FrameSettings(
+        every=args.keep_frames, strains=float_list(args.frame_strains, "--frame-strains") if args.frame_strains
+        else (), rattles=args.frame_rattles, rattle=args.frame_rattle, calculator=args.frames_calculator or "",
+        label_max_atoms=args.frames_max_atoms, label_steps=args.frames_label_steps, ecut=args.gpaw_ecut,
+        kpt_density=args.gpaw_kpt_density)
+
+
 def run_generate(args: argparse.Namespace) -> int:
     """Generate (or continue generating) a dataset into ``--out``."""
     from ase_lcom.benchmarks.leakage import default_dataset_run
@@ -89,10 +131,11 @@ def run_generate(args: argparse.Namespace) -> int:
     settings = GenerationSettings(calculator=args.calculator, n_random=args.n_random, max_atoms=args.max_atoms,
                                   fmax=args.fmax, steps=args.steps, seed=args.seed)
     imports = import_tasks(args.add, settings, args.add_per_file) if args.add else []
+    frames = _frame_settings(args)
     with executor_from_flags(args) as executor:
         report = generate(args.out, settings=settings, executor=executor,
                           exclude_compositions=exclude, max_tasks=args.max_tasks,
-                          progress=not args.quiet, imports=imports, **run)
+                          progress=not args.quiet, imports=imports, frames=frames, **run)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing to do"
     print(f"{args.out}: {report.planned} tasks planned, {report.already_done} already done; this run: {counts} "
           f"({report.seconds:.0f} s)")
@@ -111,13 +154,17 @@ def run_dismai(args: argparse.Namespace) -> int:
 
 def run_summary(args: argparse.Namespace) -> int:
     """Print a dataset's statistics (and write them as JSON and a plot when asked)."""
-    from ase_lcom.data.readers import read_records
+    from ase_lcom.data.frames import frame_summary
+    from ase_lcom.data.readers import guess_format, read_records
     from ase_lcom.data.summary import plot_summary, public, summarize
 
     output_path(args.json, "--json")
     output_path(args.plot, "--plot")
     summary = summarize(read_records(args.file, format=args.format))
-    text = json.dumps(public(summary), indent=1)
+    shown = public(summary)
+    if (args.format or guess_format(Path(args.file))) == "db" and (frames := frame_summary(args.file)):
+        shown["frames"] = frames
+    text = json.dumps(shown, indent=1)
     print(text)
     if args.json:
         Path(args.json).write_text(text + "\n")

@@ -6,6 +6,10 @@ to the ASE database and every task that yields no row (duplicate, excluded, fail
 ``<db>.tasks.jsonl`` log. A restarted run with the same arguments skips every task found in either place;
 raising ``n_random`` later adds tasks without touching finished ones. Each run (even an interrupted one)
 appends its wall time and counts to ``<db>.runs.jsonl``.
+
+With :class:`~ase_lcom.data.frames.FrameSettings` every task's relaxation frames (and strained and rattled
+copies of its result) are stored too, labelled in the worker, written by the parent before the task's row or
+log entry; frames of a task that never reached either are removed when the run resumes, so none is stored twice.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Structure
 
+from ase_lcom.data.frames import FrameSettings, task_frames
 from ase_lcom.data.prototypes import decorate, random_structure
 from ase_lcom.data.records import CrystalDatabase, CrystalRecord, DataError
 from ase_lcom.execution import Executor, executor_for, worker_calculator
@@ -147,8 +152,8 @@ def reference_task(symbol: str, settings: GenerationSettings) -> dict[str, Any]:
         return ReferenceEnergies(settings.calculator).compute(symbol)
 
 
-def run_task(task: Task, settings: GenerationSettings) -> dict[str, Any]:
-    """Build and relax one candidate (symmetry kept); returns a picklable result.
+def run_task(task: Task, settings: GenerationSettings, frames: FrameSettings | None = None) -> dict[str, Any]:
+    """Build and relax one candidate (symmetry kept); returns a picklable result (with ``frames`` when asked).
 
     Any error while building or relaxing this candidate (pyxtal, symmetry, an exploding relaxation) makes the
     task ``failed``; the calculator (built once per worker) is fetched outside that net, so a broken setup
@@ -165,12 +170,20 @@ def run_task(task: Task, settings: GenerationSettings) -> dict[str, Any]:
     except Exception as exc:
         reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         return {"task": task, "status": "failed", "reason": reason, "seconds": time.perf_counter() - start}
+    extra: dict[str, Any] = {}
+    if frames is not None:
+        from ase_lcom.calculators import get_calculator
+
+        labeller = partial(get_calculator, frames.calculator, **frames.label_options()) if frames.calculator else None
+        extra["frames"], extra["frame_failures"] = task_frames(result.trajectory, frames, task.uid,
+                                                               (settings.calculator, calculator), labeller)
     if not result.converged:
         return {"task": task, "status": "unconverged", "reason": f"max force {result.max_force:.3f} eV/A",
-                "seconds": time.perf_counter() - start}
+                "seconds": time.perf_counter() - start, **extra}
     return {
         "task": task, "status": "relaxed", "structure": result.structure.as_dict(),
         "energy_per_atom": result.energy_per_atom, "steps": result.steps, "seconds": time.perf_counter() - start,
+        **extra,
     }
 
 
@@ -221,6 +234,7 @@ def generate(
     imports: Sequence[Task] = (),
     exclude_energies: dict[str, float] | None = None,
     executor: Executor | None = None,
+    frames: FrameSettings | None = None,
 ) -> GenerationReport:
     """Generate (or resume generating) a dataset into an ASE database.
 
@@ -251,6 +265,10 @@ def generate(
     executor
         Where the tasks run (e.g. a Dask cluster; the caller opens and closes it); default
         ``executor_for(workers)``.
+    frames
+        Also store training frames (:mod:`ase_lcom.data.frames`) of every task that relaxed (converged or not;
+        not of excluded ones); their settings are recorded in the database metadata (``frames``) and a resumed
+        run must use the same.
     """
     from tqdm.auto import tqdm
 
@@ -258,16 +276,20 @@ def generate(
 
     start = time.perf_counter()
     get_calculator(settings.calculator)  # a broken setup fails here, once, with its own message
+    if frames is not None and frames.calculator:
+        get_calculator(frames.calculator, **frames.label_options())
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     database = CrystalDatabase(db_path)
     # n_random may grow between runs (it only adds tasks); everything else defines what a task computes
     database.check_settings("generation", {k: v for k, v in asdict(settings).items() if k != "n_random"})
+    _check_frame_settings(database, frames)
     log = task_log(db_path)
     excluded = {parse_formula(f, max_atoms=None).reduced_formula for f in exclude_compositions}
     tasks = [t for t in [*plan_tasks(compositions, settings, skip_prototypes), *imports] if t.formula not in excluded]
     done = database.ids() | {uid for (uid,) in log.stored_keys()}
     pending = [t for t in tasks if t.uid not in done][:max_tasks]
+    database.remove_frames({uid for uid, _ in database.frame_counts()} - done)  # of tasks a kill interrupted
     ceilings = {Composition(f).reduced_formula: e for f, e in (exclude_energies or {}).items()}
     stored: dict[str, list[Structure]] = defaultdict(list)
     for record in list(database):
@@ -291,19 +313,21 @@ def generate(
                 references.store(outcome.item, outcome.get())
             bar = tqdm(total=len(pending), desc="generate", unit="task", disable=not progress)
             try:
-                for outcome in executor.map_unordered(partial(run_task, settings=settings), pending):
+                for outcome in executor.map_unordered(partial(run_task, settings=settings, frames=frames), pending):
                     result = outcome.get()  # run_task reports a candidate's failure; an error here is the setup's
                     task: Task = result["task"]
                     if result["status"] != "relaxed":
+                        _store_frames(result, database, settings, counts)
                         _log_task(log, task.uid, result["status"], result.get("reason", ""))
                     else:
                         result["status"] = _store(result, database, references, settings, log, matcher,
                                                   forbidden[task.formula], stored[task.formula],
-                                                  ceilings.get(task.formula, -np.inf))
+                                                  ceilings.get(task.formula, -np.inf), counts)
                     counts[result["status"]] += 1
                     bar.update(1)
                     bar.set_postfix({k: counts[k] for k in ("relaxed", "duplicate", "failed", "unconverged",
-                                                            "implausible")})
+                                                            "implausible", "frames")
+                                     if k != "frames" or frames is not None})
             finally:
                 bar.close()
     finally:
@@ -315,9 +339,10 @@ def generate(
 
 def _store(result: dict[str, Any], database: CrystalDatabase, references: ReferenceEnergies,
            settings: GenerationSettings, log: ResultsStore, matcher: StructureMatcher, forbidden: list[Structure],
-           stored: list[Structure], ceiling: float) -> str:
+           stored: list[Structure], ceiling: float, counts: Counter) -> str:
     """Check a relaxed candidate's energy, the leakage controls and the stored structures of its composition;
-    store it (``relaxed``) or log why not (``implausible``, ``excluded``, ``duplicate``)."""
+    store it (``relaxed``) or log why not (``implausible``, ``excluded``, ``duplicate``); store its frames unless
+    implausible or excluded."""
     from ase_lcom.plausibility import ImplausibleResultError, check_formation_energy
 
     task: Task = result["task"]
@@ -334,6 +359,7 @@ def _store(result: dict[str, Any], database: CrystalDatabase, references: Refere
     if energy <= ceiling:
         _log_task(log, task.uid, "excluded", _degenerate(energy, ceiling))
         return "excluded"
+    _store_frames(result, database, settings, counts)
     if any(matcher.fit(structure, other) for other in stored):
         _log_task(log, task.uid, "duplicate")
         return "duplicate"
@@ -349,6 +375,26 @@ def _store(result: dict[str, Any], database: CrystalDatabase, references: Refere
     ))
     stored.append(structure)
     return "relaxed"
+
+
+def _store_frames(result: dict[str, Any], database: CrystalDatabase, settings: GenerationSettings,
+                  counts: Counter) -> None:
+    """Write a task's frames (before its row or log entry: a kill in between leaves frames a resume removes)."""
+    if result.get("frames"):
+        task: Task = result["task"]
+        database.add_frames(task.uid, result["frames"], f"generated:{settings.calculator}", task.formula)
+        counts["frames"] += len(result["frames"])
+    if result.get("frame_failures"):
+        counts["frame_failures"] += result["frame_failures"]
+
+
+def _check_frame_settings(database: CrystalDatabase, frames: FrameSettings | None) -> None:
+    """Record the frame settings; refuse other ones, or none, on a database that has frames."""
+    if frames is not None:
+        database.check_settings("frames", {**asdict(frames), "strains": list(frames.strains)})
+    elif database.frame_counts():
+        raise DataError(f"{database.path} holds training frames: resume it with the same frame options "
+                        "(--keep-frames ...)")
 
 
 def _log_task(log: ResultsStore, uid: str, status: str, reason: str = "") -> None:

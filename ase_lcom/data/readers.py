@@ -4,7 +4,8 @@
 format             what is read
 =================  ===========================================================================================
 ``db``             ASE database (ours or anyone's): key-value pairs ``energy_per_atom``,
-                   ``formation_energy_per_atom`` (or ``e_form``), else the stored calculator energy
+                   ``formation_energy_per_atom`` (or ``e_form``), else the stored calculator energy; training
+                   frames (rows with ``frame_of``) are not structures and are skipped
 ``extxyz``         extended XYZ frames; energy from the frame's calculator or ``info['energy']``, formation
                    energy from ``info['formation_energy_per_atom']`` or ``info['e_form']``
 ``cdvae-csv``      CDVAE benchmark CSV: a ``cif`` column plus an energy column (``heat_ref`` and
@@ -31,6 +32,7 @@ from typing import Any
 
 from pymatgen.core import Lattice, Structure
 
+from ase_lcom.data.frames import is_frame
 from ase_lcom.data.records import FORMATION_KEYS, CrystalRecord, DataError, record_from_row
 from ase_lcom.errors import LCOMError, UnsafeInputError
 from ase_lcom.structure import structure_from_dict, to_structure, validate_structure
@@ -126,7 +128,7 @@ def _read_db(path: Path) -> Iterator[CrystalRecord]:
         rows = list(ase.db.connect(str(path), type="db").select())
     except Exception as exc:
         raise DataError(f"cannot open {path} as an ASE database: {exc}") from exc
-    for row in rows:
+    for row in (row for row in rows if not is_frame(row)):
         record = _checked(path, f"row {row.id}", lambda row=row: record_from_row(row, source=path.name))
         if record is not None:
             yield record

@@ -1,7 +1,8 @@
 """Crystal records and their store, an ASE database (SQLite), the ecosystem's standard.
 
 Each row holds the structure and key-value pairs: ``uid`` (record id), ``source``, ``reduced_formula``,
-``energy_per_atom`` and ``formation_energy_per_atom`` (eV/atom, when known) plus any provenance keys.
+``energy_per_atom`` and ``formation_energy_per_atom`` (eV/atom, when known) plus any provenance keys. The same
+file may hold training frames (:mod:`ase_lcom.data.frames`, rows with ``frame_of``): records skip them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from ase.db.core import reserved_keys
 from pymatgen.core import Structure
 
+from ase_lcom.data.frames import FRAME_KEY, Frame, frame_key_values, is_frame
 from ase_lcom.errors import LCOMError
 from ase_lcom.store import check_unchanged
 from ase_lcom.structure import to_atoms, to_structure
@@ -49,7 +51,7 @@ _RESERVED = {"uid", "source", "reduced_formula", "energy_per_atom", "formation_e
 
 
 class CrystalDatabase:
-    """Records in an ASE database file (``.db``), one row per crystal.
+    """Records in an ASE database file (``.db``), one row per crystal, and the training frames beside them.
 
     Parameters
     ----------
@@ -64,7 +66,8 @@ class CrystalDatabase:
         self._db = ase.db.connect(str(self.path), type="db", append=True)
 
     def __len__(self) -> int:
-        return self._db.count() if self.path.exists() else 0
+        """Records (structure rows; frames not counted)."""
+        return self._db.count() - self._db.count(FRAME_KEY) if self.path.exists() else 0
 
     def check_settings(self, kind: str, settings: dict[str, Any]) -> None:
         """Record the settings a database is built with; refuse to continue it with different ones."""
@@ -98,7 +101,7 @@ class CrystalDatabase:
         """Record ids (``uid``) already stored."""
         if not self.path.exists():
             return set()
-        return {_from_db_string(row.get("uid", "")) for row in self._db.select(include_data=False)}
+        return {_from_db_string(row.get("uid", "")) for row in self._db.select(include_data=False) if not is_frame(row)}
 
     def __iter__(self) -> Iterator[CrystalRecord]:
         return self.select()
@@ -108,7 +111,34 @@ class CrystalDatabase:
         if not self.path.exists():
             return
         for row in self._db.select(*query, **kwargs):
-            yield record_from_row(row)
+            if not is_frame(row):
+                yield record_from_row(row)
+
+    def add_frames(self, owner: str, frames: Iterable[Frame], source: str, formula: str) -> None:
+        """Store a task's frames in one transaction."""
+        with self._db:
+            for frame in frames:
+                pairs = frame_key_values(frame, owner, source, formula)
+                self._db.write(frame.atoms, key_value_pairs={k: _db_string(v) if isinstance(v, str) else v
+                                                             for k, v in pairs.items()})
+
+    def frame_counts(self) -> dict[tuple[str, str], int]:
+        """Frames per task uid and labelling calculator."""
+        if not self.path.exists():
+            return {}
+        counts: dict[tuple[str, str], int] = {}
+        for row in self._db.select(FRAME_KEY, include_data=False, columns=["key_value_pairs"]):
+            key = (_from_db_string(row.get(FRAME_KEY)), str(row.get("label_calculator")))
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def remove_frames(self, owners: Iterable[str]) -> int:
+        """Delete every frame of these task uids; returns how many rows went."""
+        rows = [row.id for owner in owners for row in self._db.select(include_data=False, columns=["id"],
+                                                                      **{FRAME_KEY: _db_string(owner)})]
+        if rows:
+            self._db.delete(rows)
+        return len(rows)
 
 
 def _db_string(value: str) -> str:
