@@ -14,11 +14,13 @@ from ase_lcom.errors import CalculatorError
 @pytest.fixture(scope="module")
 def untrained_m3gnet(tmp_path_factory):
     """Broken weights: an M3GNet of the shipped potential's elements that never saw a frame."""
+    import torch
     from matgl.apps.pes import Potential
     from matgl.models import M3GNet
 
     from ase_lcom.calculators import load_matgl_potential
 
+    torch.manual_seed(0)  # random weights: a fixed draw, so the report below is reproducible
     elements = load_matgl_potential().model.element_types
     path = tmp_path_factory.mktemp("broken") / "untrained"
     Potential(model=M3GNet(element_types=elements, is_intensive=False, units=16, nblocks=1)).save(path)
@@ -36,7 +38,9 @@ def test_the_shipped_m3gnet_passes_the_acceptance_check():
 def test_untrained_weights_fail_with_a_readable_report(untrained_m3gnet, capsys):
     assert main(["check-calculator", "m3gnet", "--option", f"model={untrained_m3gnet}"]) == 1
     report = capsys.readouterr().out
-    assert "FAILED: 0/3 lattice constants within 3%, 0/10 orderings" in report and "FAIL (degenerate)" in report
+    # random weights may land one E(V) minimum near a lattice constant by chance; the orderings never agree
+    assert "FAILED: " in report and "/3 lattice constants within 3%, 0/10 orderings" in report
+    assert "FAIL (degenerate)" in report
 
 
 def test_a_cell_expanding_without_bound_has_no_minimum():

@@ -61,7 +61,7 @@ def test_keep_frames_stores_labelled_frames_and_a_resume_stores_none_twice(tmp_p
     rattled = [f for f in frames if f.info["config"] == "rattle" and len(f) == 2]
     assert rattled and all(np.abs(f.get_forces()).max() > 0.01 for f in rattled)
 
-    with pytest.raises(DataError, match="other frames settings.*every 3 -> 1"):
+    with pytest.raises(DataError, match="frames setting every is 3 in .* but 1 now"):
         generate(path, ALLOYS, SETTINGS, workers=1, progress=False, frames=FrameSettings(every=1))
     with pytest.raises(DataError, match="holds training frames"):
         generate(path, ALLOYS, SETTINGS, workers=1, progress=False)
