@@ -213,3 +213,33 @@ def test_train_lcom_killed_and_rerun_equals_an_uninterrupted_run(small_perovskit
         ours, theirs = resumed.surrogates[which].model.state_dict(), straight.surrogates[which].model.state_dict()
         assert all(torch.equal(ours[k], theirs[k]) for k in theirs), which
     refused(command(killed, epochs="4"), "train lcom setting epochs (surrogate.epochs) is 3", capsys)
+
+
+@pytest.mark.slow
+def test_train_m3gnet_killed_and_rerun_equals_an_uninterrupted_run(tmp_path, capsys):
+    from ase.build import bulk
+
+    from ase_lcom.calculators import get_calculator, load_matgl_potential
+    from ase_lcom.data.perturbed_frames import write_perturbed_frames
+    from ase_lcom.training.m3gnet import read_history
+
+    frames = tmp_path / "frames.db"
+    cells = {"NaCl/rocksalt": bulk("NaCl", "rocksalt", a=5.64), "KCl/rocksalt": bulk("KCl", "rocksalt", a=6.29),
+             "NaF/rocksalt": bulk("NaF", "rocksalt", a=4.63)}
+    write_perturbed_frames(cells.items(), frames, get_calculator("chgnet"), "chgnet", n_per_crystal=4, seed=0)
+
+    def command(out, lr="1e-3"):
+        return [*CLI, "train", "m3gnet", "--data", str(frames), "--out", str(out), "--epochs", "40", "--units", "8",
+                "--nblocks", "1", "--cutoff", "4", "--threebody-cutoff", "3", "--batch-size", "4",
+                "--val-fraction", "0.34", "--lr", lr, "--threads", "1", "-q"]
+
+    killed, straight_run = tmp_path / "killed", start(command(tmp_path / "straight"))
+    kill_when(command(killed), lambda: len(read_history(killed)) >= 2)
+    assert 2 <= len(read_history(killed)) < 40
+    finish(start(command(killed)), straight_run)
+    assert [row["epoch"] for row in read_history(killed)] == list(range(1, 41))
+    strip = [{k: v for k, v in row.items() if "time" not in k and "second" not in k} for row in read_history(killed)]
+    assert strip == [{k: v for k, v in row.items() if "time" not in k and "second" not in k}
+                     for row in read_history(tmp_path / "straight")]
+    assert load_matgl_potential(killed).model.element_types  # the finished directory loads
+    refused(command(killed, lr="0.1"), "other settings", capsys)
