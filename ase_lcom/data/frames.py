@@ -127,12 +127,20 @@ class Frame:
 
 
 def labelled(atoms: Atoms, calculator: BaseCalculator) -> Atoms:
-    """A copy of ``atoms`` (constraints dropped) with the calculator's energy, forces and stress attached."""
+    """A copy of ``atoms`` (constraints dropped) with the calculator's energy, forces and stress attached.
+
+    Raises
+    ------
+    DataError
+        When the calculator gives a non-finite energy, force or stress.
+    """
     copy = Atoms(atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
     copy.calc = calculator
     results = {"energy": copy.get_potential_energy(), "forces": copy.get_forces(), "stress": copy.get_stress()}
     if not all(np.all(np.isfinite(v)) for v in results.values()):
-        raise ValueError("non-finite energy, forces or stress")
+        from ase_lcom.data.records import DataError  # records imports this module
+
+        raise DataError(f"{type(calculator).__name__} gave non-finite labels for {copy.get_chemical_formula()}")
     copy.calc = SinglePointCalculator(copy, **results)
     return copy
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import BaseCalculator
-from ase.calculators.singlepoint import SinglePointCalculator
 
-from ase_lcom.data.records import DataError
+from ase_lcom.data.frames import labelled
 
 
 def perturbed_copies(atoms: Atoms, n: int, rng: np.random.Generator, max_strain: float = 0.06,
@@ -37,17 +36,6 @@ def perturbed_copies(atoms: Atoms, n: int, rng: np.random.Generator, max_strain:
         copy.positions += rng.normal(0.0, rattle, copy.positions.shape)
         copies.append(copy)
     return copies
-
-
-def labelled(atoms: Atoms, calculator: BaseCalculator) -> Atoms:
-    """A copy of ``atoms`` holding the calculator's energy, forces and stress in a ``SinglePointCalculator``."""
-    atoms = atoms.copy()
-    atoms.calc = calculator
-    results = {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces(), "stress": atoms.get_stress()}
-    if not all(np.isfinite(value).all() for value in results.values()):
-        raise DataError(f"{calculator.__class__.__name__} gave non-finite labels for {atoms.get_chemical_formula()}")
-    atoms.calc = SinglePointCalculator(atoms, **results)
-    return atoms
 
 
 def framed_crystals(path: str | os.PathLike) -> set[str]:

@@ -85,20 +85,18 @@ def read_frames(path: str | os.PathLike, label_calculator: str | None = None) ->
     M3GNetTrainingError
         When the file is missing, holds no such frames, or a frame lacks energy, forces or stress.
     """
-    import ase.db
+    from ase_lcom.data.frames import read_frames as frame_rows
 
     if not Path(path).is_file():
         raise M3GNetTrainingError(f"frame database not found: {path}")
-    query = {"label_calculator": label_calculator} if label_calculator else {}
-    frames = []
-    for row in ase.db.connect(str(path), type="db").select("frame_of", **query):
-        atoms = row.toatoms()
+    frames = list(frame_rows(path, label_calculator))
+    for atoms in frames:
         results = getattr(atoms.calc, "results", {})
         missing = [key for key in ("energy", "forces", "stress") if key not in results]
         if missing:
-            raise M3GNetTrainingError(f"frame {row.id} of {path} has no {', '.join(missing)}")
-        atoms.info.update(frame_of=row.frame_of, label_calculator=row.get("label_calculator", ""))
-        frames.append(atoms)
+            raise M3GNetTrainingError(f"frame {atoms.info.get('frame_index')} of {atoms.info['frame_of']} in {path} "
+                                      f"has no {', '.join(missing)}")
+        atoms.info.setdefault("label_calculator", "")
     if not frames:
         which = f" labelled by {label_calculator}" if label_calculator else ""
         raise M3GNetTrainingError(f"{path} holds no frames{which} (rows with a frame_of key)")
