@@ -60,6 +60,14 @@ def test_a_rerun_with_other_settings_is_refused_and_new_predictors_are_recorded(
     assert recorded["ras"]["options"] == {"budget": 12} and recorded["pso"]["args"] == ["pso"]
 
 
+def test_a_second_run_into_the_same_folder_is_refused_while_one_writes(tmp_path):
+    from ase_lcom.store import StoreError, sole_writer
+
+    with sole_writer(tmp_path / "rows.jsonl"), pytest.raises(StoreError, match="is being written by another run"):
+        csp.run_csp_benchmark({}, tmp_path, ["NaCl"], progress=False)
+    assert not (tmp_path / "settings.json").exists()  # refused before anything was written
+
+
 @pytest.fixture(scope="module")
 def nacl_reference(tmp_path_factory):
     validator = csp.Validator("chgnet")

@@ -39,7 +39,7 @@ from ase_lcom.data.compositions import CSP26
 from ase_lcom.execution import Executor, SerialExecutor, worker_resource
 from ase_lcom.metrics.energy import energy_above_mev, energy_criterion, relative_gap
 from ase_lcom.metrics.matching import first_match
-from ase_lcom.store import ResultsStore, StoreError, check_unchanged, read_json, write_json
+from ase_lcom.store import ResultsStore, StoreError, check_unchanged, read_json, sole_writer, write_json
 
 ROW_KEY = ("formula", "predictor", "protocol", "seed")
 """The fields that identify a row of ``rows.jsonl``."""
@@ -153,12 +153,20 @@ def run_csp_benchmark(
     ------
     StoreError
         ``out_dir`` holds rows made with another calculator, relaxation setting or predictor options
-        (:func:`check_run_settings`).
+        (:func:`check_run_settings`), or another run is writing it.
     """
-    from tqdm.auto import tqdm
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    with sole_writer(out / "rows.jsonl", error=StoreError):
+        return _run_rows(predictors, out, formulas, calculator, relax, seeds, protocol, progress, executor)
+
+
+def _run_rows(predictors: dict[str, Callable[[], Any]], out: Path, formulas: Sequence[str], calculator: str,
+              relax: bool, seeds: Sequence[int], protocol: str, progress: bool,
+              executor: Executor | None) -> list[dict[str, Any]]:
+    """:func:`run_csp_benchmark` with ``out``'s writer lock held."""
+    from tqdm.auto import tqdm
+
     check_run_settings(out, calculator, relax, predictors)
     refs = compute_references(formulas, Validator(calculator), out / f"references-{calculator}.json", progress)
     store = ResultsStore(out / "rows.jsonl", key=ROW_KEY)
