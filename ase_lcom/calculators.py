@@ -331,7 +331,8 @@ def get_calculator(name: str = DEFAULT_CALCULATOR, **options: Any) -> BaseCalcul
         raise CalculatorError(f"unknown calculator {name!r}; choose from {', '.join(CALCULATORS)}")
     if info.version is None:
         extra = " (pip install 'ase-lcom[dft]')" if info.name == "gpaw" else ""
-        raise CalculatorError(f"calculator {info.name!r} needs the {info.package!r} package, which is not installed{extra}")
+        raise CalculatorError(f"calculator {info.name!r} needs the {info.package!r} package, which is not "
+                              f"installed{extra}")
     try:
         return info.factory(**options)
     except TypeError as exc:

@@ -165,6 +165,7 @@ def predict_many(formulas: Sequence[str], db_path: str | os.PathLike, executor: 
     start = time.perf_counter()
     with _sole_writer(db_path):
         database = connect(db_path)
+        _check_settings(database, db_path, template)
         skip = finished_targets(db_path, include_failed=not retry_failed)
         if retry_failed:
             failed = [row.id for row in database.select(status="failed")]
@@ -191,6 +192,24 @@ def predict_many(formulas: Sequence[str], db_path: str | os.PathLike, executor: 
                 bar.set_postfix(done=report.done, failed=report.failed)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _check_settings(database: Any, db_path: Path, template: PredictionTask) -> None:
+    """Record the run's predictor settings in the database's metadata; refuse a rerun with others (more formulas
+    may be added)."""
+    import json
+
+    from ase_lcom.store import check_unchanged
+
+    given = json.loads(json.dumps({"predictor": template.predictor, "options": dict(template.options),
+                                   "formula_units": template.formula_units, "n_candidates": template.n_candidates,
+                                   "seed": template.seed, "keep": template.keep}, default=str))
+    metadata = database.metadata if db_path.exists() else {}
+    if "predict_many" not in metadata:
+        database.metadata = {**metadata, "predict_many": given}
+        return
+    check_unchanged("predict-many setting", metadata["predict_many"], given, db_path, error=BatchError,
+                    fix="use the original arguments or a new results database")
 
 
 def _fields(template: PredictionTask) -> tuple[Any, ...]:

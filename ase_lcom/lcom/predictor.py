@@ -33,7 +33,6 @@ from ase_lcom.lcom.large_cells import MAX_POLISH_ATOMS, CellPlan, direct_seeds, 
 from ase_lcom.models.bundle import LCOMModel, cached_model, composition_tensor
 from ase_lcom.models.surrogate import descend
 from ase_lcom.predictors import Candidate, StructurePredictor, check_call_options
-from ase_lcom.predictors.volume_scan import rescale_prototype_seeds
 from ase_lcom.predictors.ranking import (
     ReferenceCache,
     polish_and_rerank,
@@ -41,6 +40,7 @@ from ase_lcom.predictors.ranking import (
     score_single_points,
     sort_by_energy,
 )
+from ase_lcom.predictors.volume_scan import rescale_prototype_seeds
 from ase_lcom.structure import FormulaLike, StructureLike, cell_composition, formula_unit_options, parse_formula
 from ase_lcom.symmetry import symmetrize
 

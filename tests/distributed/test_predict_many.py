@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from ase.db import connect
@@ -57,6 +58,15 @@ def test_results_stream_in_and_a_rerun_skips_finished_formulas(tmp_path):
     assert again.failed == 1
     counts = Counter((r.target, r.status) for r in _rows(db_path))
     assert counts == {("NaCl", "ok"): 2, ("KF", "ok"): 2, ("Xx2O", "failed"): 1}
+
+
+def test_a_rerun_with_other_predictor_settings_is_refused(tmp_path):
+    db_path = tmp_path / "r.db"
+    predict_many(["NaCl"], db_path, SerialExecutor(), PURE, progress=False)
+    with pytest.raises(BatchError, match="predict-many setting seed is 0 in .* but 1 now") as error:
+        predict_many(["KF"], db_path, SerialExecutor(), replace(PURE, seed=1), progress=False)
+    assert "\n" not in str(error.value)
+    assert {r.target for r in _rows(db_path)} == {"NaCl"}
 
 
 def test_a_second_writer_is_refused(tmp_path):
