@@ -68,3 +68,13 @@ def test_multinary_prototype_seeds_are_rescaled_to_their_best_volume_and_others_
 def test_cell_limits_must_be_positive(option):
     with pytest.raises(ValueError, match=next(iter(option))):
         LCOMPredictor(**option)
+
+
+def test_relax_and_rank_by_take_the_calculator_only_cells_too():
+    options = {**FAST, "polish": None, "calculator": "emt", "relax_steps": 10}
+    relaxed = LCOMPredictor(max_atoms=3, **options).predict_candidates("Cu3Au", relax=True)
+    assert relaxed and all(c.info["undecoded"] and "unrelaxed" in c.info for c in relaxed)
+    ranked = LCOMPredictor(max_atoms=3, **{**options, "rank_by": "emt"}).predict_candidates("Cu3Au")
+    assert ranked and all(c.info["ranked_by"] == "emt" for c in ranked)
+    energies = [c.validated_energy_per_atom for c in ranked]
+    assert energies == sorted(energies)
