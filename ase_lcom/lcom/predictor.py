@@ -226,8 +226,9 @@ class LatentPredictor(StructurePredictor):
         candidates: list[Candidate] = []
         seeded: list[Candidate] = []
         if plan.decoded_units:
+            polishing = not relax and self.rank_by is None and self.polish is not None
             candidates, seeded = self._decoded_candidates(formula, formula_units, n_candidates, seed, steps,
-                                                          seed_structures, plan.per_unit, start)
+                                                          seed_structures, plan.per_unit, start, polishing)
         direct = self._direct_candidates(plan, n_candidates, seed,
                                          () if plan.decoded_units else seed_structures)
         if relax:
@@ -251,8 +252,9 @@ class LatentPredictor(StructurePredictor):
 
     def _decoded_candidates(self, formula: FormulaLike, formula_units: int | None, n_candidates: int, seed: int,
                             steps: int, seed_structures: Sequence[StructureLike], per_unit: int,
-                            start: float) -> tuple[list[Candidate], list[Candidate]]:
-        """The latent search: decoded candidates ranked by the surrogate, and the seed crystals as candidates."""
+                            start: float, with_seeds: bool) -> tuple[list[Candidate], list[Candidate]]:
+        """The latent search: decoded candidates ranked by the surrogate, and (``with_seeds``, for the polish) the
+        seed crystals as candidates."""
         latents, cells, labels, crystals = self.seeds(formula, formula_units, n_candidates,
                                                       np.random.default_rng(seed), seed_structures)
         composition = composition_tensor(cells)
@@ -274,7 +276,7 @@ class LatentPredictor(StructurePredictor):
             for k, (i, (structure, symbol, number), energy) in enumerate(zip(chosen.tolist(), symmetrized,
                                                                            energies, strict=True))]
         sort_by_energy(candidates)
-        return candidates, self._seed_candidates(crystals, labels, trace[0], per_unit)
+        return candidates, self._seed_candidates(crystals, labels, trace[0], per_unit) if with_seeds else []
 
     def _direct_candidates(self, plan: CellPlan, n_candidates: int, seed: int,
                            given: Sequence[StructureLike]) -> list[Candidate]:
