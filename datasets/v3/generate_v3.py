@@ -2,7 +2,7 @@
 
 Usage, from a source tree of the package (``PYTHONPATH`` pointing at it)::
 
-    python datasets/v3/generate_v3.py /path/to/v3.db
+    python datasets/v3/generate_v3.py /path/to/v3.db [--workers 2]
 
 On the first run the database is seeded with the rows and task-log entries of the default dataset
 (``datasets/default/default.db.gz``) whose tasks are identical in v3 (same uid, same prototype or same number of
@@ -12,10 +12,10 @@ last one stopped (the generator skips finished tasks).
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -72,7 +72,7 @@ def seed_from_default(db_path: Path) -> tuple[int, int]:
     return len(records), len(kept)
 
 
-def main(db_path: Path) -> None:
+def main(db_path: Path, workers: int = 1) -> None:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     references = db_path.with_name("benchmark-references-chgnet.json")
     if not references.exists():
@@ -84,11 +84,15 @@ def main(db_path: Path) -> None:
     run["compositions"] = v3_compositions(seed=0)
     run["exclude_energies"] = benchmark_energy_ceilings(SETTINGS.calculator, db_path)
     imports = import_tasks([PEROV_5 / "val.csv"], SETTINGS, PEROV_5_IMPORTS)
-    report = generate(db_path, settings=SETTINGS, workers=1, exclude_compositions=MULTINARY_TARGETS,
+    report = generate(db_path, settings=SETTINGS, workers=workers, exclude_compositions=MULTINARY_TARGETS,
                       progress=True, imports=imports, **run)
     print(f"{db_path}: {report.planned} tasks planned, {report.already_done} already done; "
           f"this run: {dict(report.counts)} ({report.seconds:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "v3.db")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("db", nargs="?", type=Path, default=HERE / "v3.db")
+    parser.add_argument("--workers", type=int, default=1, help="relaxation processes (the plan does not depend on it)")
+    args = parser.parse_args()
+    main(args.db, args.workers)
