@@ -48,12 +48,13 @@ def reference_polymorphs(formula: str) -> dict[str, Structure]:
 class Validator:
     """The validating calculator: single points, relaxations and formation energies against its elements."""
 
-    def __init__(self, calculator: str = "chgnet") -> None:
+    def __init__(self, calculator: str = "chgnet", **options: Any) -> None:
+        """``options`` go to :func:`~ase_lcom.calculators.get_calculator` (e.g. GPAW's ``ecut``)."""
         from ase_lcom.calculators import ReferenceEnergies, get_calculator
 
         self.name = calculator
-        self.calculator = get_calculator(calculator)
-        self.references = ReferenceEnergies(calculator)
+        self.calculator = get_calculator(calculator, **options)
+        self.references = ReferenceEnergies(calculator, **options)
 
     def energy_per_atom(self, structure: Structure) -> float:
         from ase_lcom.calculators import energy_per_atom
@@ -74,9 +75,10 @@ class Validator:
 
 
 def compute_references(formulas: Sequence[str], validator: Validator, path: str | Path,
-                       progress: bool = True) -> dict[str, dict[str, Any]]:
+                       progress: bool = True, formation: bool = True) -> dict[str, dict[str, Any]]:
     """Relaxed reference polymorphs per compound, cached in the JSON file ``path`` (rewritten atomically after
-    each compound; finished compounds are kept).
+    each compound; finished compounds are kept). ``formation=False`` stores no formation energies (they need
+    the calculator's elemental references: hours of DFT for GPAW, and polymorph orderings do not use them).
 
     Raises
     ------
@@ -93,7 +95,8 @@ def compute_references(formulas: Sequence[str], validator: Validator, path: str 
         for name, structure in reference_polymorphs(formula).items():
             relaxed, energy, _ = validator.relax(structure, fix_symmetry=True)
             polymorphs[name] = {"structure": relaxed.as_dict(), "energy_per_atom": energy,
-                                "formation_energy_per_atom": validator.formation(relaxed, energy),
+                                "formation_energy_per_atom": validator.formation(relaxed, energy) if formation
+                                else None,
                                 "num_atoms": len(relaxed)}
         gs = min(polymorphs, key=lambda n: polymorphs[n]["energy_per_atom"])
         refs[formula] = {"calculator": validator.name, "polymorphs": polymorphs, "ground_state": gs,
