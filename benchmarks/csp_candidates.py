@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-VALIDATION = "AlN AlP BAs BaSe CaSe CdSe CdTe CsBr GaN InN KBr LiI MgSe NaI ScN SnTe YAs ZnSe AgBr CrN".split()
+VALIDATION = ["AlN", "AlP", "BAs", "BaSe", "CaSe", "CdSe", "CdTe", "CsBr", "GaN", "InN", "KBr", "LiI", "MgSe", "NaI", "ScN", "SnTe", "YAs", "ZnSe", "AgBr", "CrN"]
 """AB compounds absent from the default dataset (no seed latents of their own)."""
 
 

@@ -2,12 +2,18 @@
 
     OMP_NUM_THREADS=1 python benchmarks/first_call.py
 """
-import os, sys, tempfile, time
+import os
+import tempfile
+import time
+
 os.environ["ASE_LCOM_CACHE"] = tempfile.mkdtemp()  # no cached references: only what the package ships
 import torch
+
 torch.set_num_threads(1)
 from threadpoolctl import threadpool_limits
+
 from ase_lcom import LCOMPredictor
+
 t0 = time.perf_counter(); p = LCOMPredictor(); t1 = time.perf_counter()
 print(f"load {t1-t0:.2f} s")
 formulas = ["KBr", "RbI", "SrSe", "BaTe", "AgCl", "CuBr", "GaN", "AlP", "InSb", "LiH", "ScN", "TiC"]

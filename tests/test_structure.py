@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 import torch
 from ase import Atoms
-from ase.build import bulk
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pymatgen.core import Composition, Lattice, Structure
 from pymatgen.analysis.structure_matcher import StructureMatcher
+from pymatgen.core import Composition, Lattice, Structure
 
 from ase_lcom.errors import FormulaError, StructureError
 from ase_lcom.structure import (

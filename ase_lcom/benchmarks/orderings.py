@@ -138,7 +138,7 @@ def plot_orderings(caches: Mapping[str, References], path: Any, reference: str |
     ax.plot([0, top], [0, top], color="grey", lw=0.8)
     ax.set_xlabel(f"{reference}: energy above the lowest polymorph (meV/atom)")
     ax.set_ylabel("other calculator (meV/atom)")
-    ax.set_title("CSP26 reference polymorphs, relaxed by each calculator")
+    ax.set_title("CSP26 reference polymorphs (each relaxed by each calculator)", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=130)

@@ -56,7 +56,7 @@ class Prototype:
 _PLACEHOLDER = {"A": "H", "B": "He", "X": "Li"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _template(prototype: Prototype) -> Structure:
     """The prototype's conventional cell with placeholder elements (shipped; see :mod:`.prototype_templates`)."""
     return conventional_cell(*template_definition(prototype))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from ase_lcom.execution import Executor, ExecutionError, Item, Outcome, Result, in_worker_process
+from ase_lcom.execution import ExecutionError, Executor, Item, Outcome, Result, in_worker_process
 
 LOCAL = "local"
 """The address meaning "start a LocalCluster on this machine"."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from pymatgen.core import Structure
 
-from ase_lcom.metrics.motif import BatchCrystalNN
 from ase_lcom.errors import MetricError
+from ase_lcom.metrics.motif import BatchCrystalNN
 
 RDF_R_MAX = 10.0
 """Upper end of g(r) in Angstrom."""

@@ -20,7 +20,6 @@ from pymatgen.core import Structure
 from ase_lcom.errors import MetricError
 
 
-
 @dataclass(frozen=True)
 class MatchTolerances:
     """``StructureMatcher`` tolerances: site (``stol``, fraction of the average free length per atom), lattice

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ase_lcom.errors import MetricError
 from ase_lcom.metrics.alloy import DEFAULT_SPECIES
 from ase_lcom.metrics.distributions import RDF_BIN_WIDTH, angle_bin_edges, rdf_bin_centres
-from ase_lcom.errors import MetricError
 
 
 def _target(ax, path: str | os.PathLike | None, figsize: tuple[float, float]):

@@ -9,8 +9,8 @@ from ase_lcom.data.dismai import dataset_path, generate_dataset, load_dataset
 from ase_lcom.data.dismai.amorphous_silicon import (
     SW_SILICON,
     MeltQuenchProtocol,
-    lammps_instance,
     coordination_numbers,
+    lammps_instance,
     melt_quench,
     write_sw_file,
 )

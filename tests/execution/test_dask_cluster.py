@@ -4,10 +4,8 @@ again elsewhere with nothing finished lost, settings checked."""
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 

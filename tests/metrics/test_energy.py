@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from ase_lcom.metrics.energy import energy_above_mev, energy_criterion, relative_gap
 from ase_lcom.errors import MetricError
+from ase_lcom.metrics.energy import energy_above_mev, energy_criterion, relative_gap
 
 
 def test_criterion_is_relative_to_the_size_of_the_reference():

@@ -26,7 +26,6 @@ import numpy as np
 
 from ase_lcom.data.records import DataError
 
-
 DATA_ENV = "ASE_LCOM_DISMAI_DATA"
 """Folder holding Dismai-Bench's ``alloy_cluster_expansion.json`` and ``alloy_ref_struc.extxyz``."""
 
