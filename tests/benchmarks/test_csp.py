@@ -147,3 +147,26 @@ def test_dft_check_recomputes_with_gpaw(nacl_reference):
     checks = csp.dft_check([row], {"NaCl": ref}, ["NaCl"], {"ecut": 200, "kpt_density": 2.0}, progress=False)
     assert len(checks) == 1 and checks[0]["agree"]
     assert abs(checks[0]["dft_above_gs_mev"]) < 10 and abs(checks[0]["mlip_above_gs_mev"]) < 10
+
+
+class _NoReferencesValidator:
+    """Relaxes nothing (energy by structure type) and fails if a formation energy is asked for."""
+
+    name = "fake"
+
+    def relax(self, structure, fix_symmetry=False):
+        return structure, -1.0 - 0.01 * len(structure), 0.0
+
+    def formation(self, structure, energy_per_atom):
+        raise AssertionError("formation energies were not to be computed")
+
+
+def test_references_without_formation_energies_need_no_elemental_references(tmp_path):
+    refs = csp.compute_references(["ZnO"], _NoReferencesValidator(), tmp_path / "refs.json", progress=False,
+                                  formation=False)
+    polymorphs = refs["ZnO"]["polymorphs"]
+    assert set(polymorphs) == {"rocksalt", "cscl", "zincblende", "wurtzite"}
+    assert all(p["formation_energy_per_atom"] is None for p in polymorphs.values())
+    assert refs["ZnO"]["ground_state"] == "wurtzite"  # the only 4-atom cell, so the lowest fake energy
+    with pytest.raises(AssertionError, match="not to be computed"):
+        csp.compute_references(["MgO"], _NoReferencesValidator(), tmp_path / "refs.json", progress=False)
