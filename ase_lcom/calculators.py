@@ -38,7 +38,7 @@ from pymatgen.core import Composition, Element, Structure
 from threadpoolctl import threadpool_limits
 
 from ase_lcom import limits
-from ase_lcom.errors import CalculatorError, InvalidValueError, StructureError
+from ase_lcom.errors import CalculatorError, ElementCoverageError, InvalidValueError, StructureError
 from ase_lcom.memory import check_calculator_memory
 from ase_lcom.structure import StructureLike, to_atoms, to_structure
 
@@ -244,7 +244,7 @@ def _element_checked_pes_calculator() -> type[BaseCalculator]:
             known = set(self.potential.model.element_types)
             unknown = sorted(set((atoms or self.atoms).get_chemical_symbols()) - known)
             if unknown:
-                raise CalculatorError(
+                raise ElementCoverageError(
                     f"the M3GNet potential {self.model_name} was not trained on {', '.join(unknown)}; it covers "
                     f"{len(known)} elements ({', '.join(sorted(known))}); use another calculator or model")
             super().calculate(atoms, *args, **kwargs)
@@ -396,6 +396,7 @@ def relax(
     trajectory: str | os.PathLike | None = None,
     logfile: str | None = None,
     progress: bool = False,
+    max_volume_ratio: float = MAX_VOLUME_RATIO,
 ) -> RelaxResult:
     """Relax a crystal with an ASE optimizer.
 
@@ -421,6 +422,16 @@ def relax(
         Optimizer log (``"-"`` for stdout, ``None`` for none).
     progress
         Show a progress bar over optimizer steps.
+    max_volume_ratio
+        Stop with :class:`CalculatorError` when the cell volume grows or shrinks by more than this factor.
+
+    Raises
+    ------
+    ElementCoverageError
+        The calculator's model does not cover an element of the crystal (not wrapped: a relaxation that
+        cannot start, not one that failed).
+    CalculatorError
+        The relaxation failed: the calculator raised, the volume ran away, or the energy is not finite.
     """
     import ase.optimize
     from ase.filters import FrechetCellFilter
@@ -446,8 +457,8 @@ def relax(
 
     def record() -> None:
         ratio = atoms.get_volume() / start_volume
-        if not 1 / MAX_VOLUME_RATIO <= ratio <= MAX_VOLUME_RATIO:  # a collapsing cell's neighbour lists grow unbounded
-            raise CalculatorError(f"the cell volume changed {ratio:.2g}-fold, beyond the bound of {MAX_VOLUME_RATIO:g} "
+        if not 1 / max_volume_ratio <= ratio <= max_volume_ratio:  # a collapsing cell's neighbour lists grow unbounded
+            raise CalculatorError(f"the cell volume changed {ratio:.2g}-fold, beyond the bound of {max_volume_ratio:g} "
                                   "(a collapsing or exploding cell: broken potential or an absurd start)")
         snapshots.append(_snapshot(atoms))
 
@@ -460,6 +471,8 @@ def relax(
         # when those threads compete with other processes for the cores
         with threadpool_limits(limits=1, user_api="blas"):
             converged = bool(dyn.run(fmax=fmax, steps=steps))
+    except ElementCoverageError:
+        raise
     except Exception as exc:
         raise CalculatorError(f"relaxation of {atoms.get_chemical_formula()} failed: {_reason(exc)}") from exc
     finally:

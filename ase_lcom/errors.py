@@ -23,6 +23,10 @@ class CalculatorError(LCOMError, RuntimeError):
     """A calculator is unknown, not installed, or lacks its weights."""
 
 
+class ElementCoverageError(CalculatorError):
+    """A calculator's model was not trained on an element of the structure it is asked about."""
+
+
 class PluginError(LCOMError, RuntimeError):
     """A registered plugin (entry point) is unknown or fails to load."""
 

@@ -208,3 +208,5 @@ def test_relaxation_whose_cell_volume_runs_away_is_stopped_in_one_line():
         relax(bulk("Cu", "fcc", a=2.0), "emt", steps=300)
     assert "\n" not in str(error.value)
     assert relax(bulk("Cu", "fcc", a=3.3), "emt", steps=300).converged  # an ordinary start relaxes as before
+    with pytest.raises(CalculatorError, match="beyond the bound of 1.2"):  # a tighter bound, as asked
+        relax(bulk("Cu", "fcc", a=3.0), "emt", steps=300, max_volume_ratio=1.2)

@@ -24,9 +24,9 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import BaseCalculator
 
-from ase_lcom.calculators import get_calculator
+from ase_lcom.calculators import get_calculator, relax
 from ase_lcom.data.prototypes import decorate
-from ase_lcom.errors import LCOMError
+from ase_lcom.errors import ElementCoverageError, LCOMError
 from ase_lcom.structure import to_atoms
 
 LATTICE_CONSTANTS = (("NaCl", "rocksalt", 5.64), ("MgO", "rocksalt", 4.21), ("Si", "diamond", 5.43))
@@ -148,36 +148,14 @@ def lattice_scan(atoms: Atoms, calculator: BaseCalculator, experimental: float, 
     return float(experimental * -c1 / (2 * c2)), ""
 
 
-class _VolumeRunaway(Exception):
-    """A relaxation whose cell left [1/2, 2] times its starting volume (broken weights collapse or explode)."""
-
-
 def relaxed_energy(atoms: Atoms, calculator: BaseCalculator, fmax: float = 0.02, steps: int = 200) -> float:
-    """Energy per atom after a symmetry-kept BFGS relaxation of positions and cell.
-
-    The relaxation stops with :class:`_VolumeRunaway` when the volume leaves [1/2, 2] times the start: a
-    collapsing cell under broken weights would otherwise grow its neighbour lists until memory runs out.
-    """
-    from ase.constraints import FixSymmetry
-    from ase.filters import FrechetCellFilter
-    from ase.optimize import BFGS
-    from threadpoolctl import threadpool_limits
-
-    atoms = atoms.copy()
-    atoms.calc = calculator
-    atoms.set_constraint(FixSymmetry(atoms, symprec=0.01))
-    start = atoms.get_volume()
-
-    def guard() -> None:
-        if not 0.5 < atoms.get_volume() / start < 2.0:
-            raise _VolumeRunaway
-
-    dyn = BFGS(FrechetCellFilter(atoms), logfile=None)
-    dyn.attach(guard)
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+    """Energy per atom after a symmetry-kept BFGS relaxation of positions and cell (:func:`relax`), stopped as
+    failed when the volume leaves [1/2, 2] times the start: a cell collapsing under broken weights would
+    otherwise grow its neighbour lists until memory runs out. Unconverged relaxations count as they stand."""
+    with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="FixSymmetry adjust_cell may be ill behaved")
-        dyn.run(fmax=fmax, steps=steps)
-    return float(atoms.get_potential_energy()) / len(atoms)
+        return relax(atoms, calculator, fmax=fmax, steps=steps, optimizer="BFGS", fix_symmetry=True,
+                     max_volume_ratio=2.0).energy_per_atom
 
 
 def polymorph_gaps(formula: str, calculator: BaseCalculator) -> dict[str, float | None]:
@@ -188,9 +166,9 @@ def polymorph_gaps(formula: str, calculator: BaseCalculator) -> dict[str, float 
             continue
         try:
             energy = relaxed_energy(to_atoms(structure), calculator)
-        except LCOMError:
-            raise  # e.g. elements the calculator does not cover
-        except Exception:
+        except ElementCoverageError:
+            raise
+        except Exception:  # a failed relaxation (CalculatorError) or a calculator's own error
             energy = None
         energies[name] = energy if energy is not None and np.isfinite(energy) else None
     base = energies.get("rocksalt")

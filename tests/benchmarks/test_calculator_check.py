@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 from ase.build import bulk
+from ase.calculators.emt import EMT
 
-from ase_lcom.benchmarks.calculator_check import check_calculator, lattice_scan
+from ase_lcom.benchmarks.calculator_check import check_calculator, lattice_scan, polymorph_gaps
 from ase_lcom.calculators import SHIPPED_M3GNET, get_calculator
 from ase_lcom.cli import main
-from ase_lcom.errors import CalculatorError
+from ase_lcom.errors import CalculatorError, ElementCoverageError
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +72,21 @@ def test_the_shipped_m3gnet_stress_has_the_sign_of_its_chgnet_labels(a, sign):
         atoms = bulk("NaCl", "rocksalt", a=a)
         atoms.calc = get_calculator(name)
         assert (sign * atoms.get_stress()[:3] > 0).all(), name
+
+
+class _Refusing(EMT):
+    """EMT that refuses every structure with ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def calculate(self, *args, **kwargs):
+        raise self.error
+
+
+def test_polymorph_gaps_stop_on_uncovered_elements_and_skip_failed_relaxations():
+    with pytest.raises(ElementCoverageError, match="^no Zn here$"):
+        polymorph_gaps("ZnS", _Refusing(ElementCoverageError("no Zn here")))
+    gaps = polymorph_gaps("ZnS", _Refusing(RuntimeError("diverged")))
+    assert gaps and all(gap is None for gap in gaps.values())
