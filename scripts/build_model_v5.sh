@@ -6,12 +6,13 @@
 # Every stage resumes where an interrupted run stopped (checkpoints, work directory, rows.jsonl), so rerun the
 # same command after any stop. Stages: v4's CD-VAE as the fine-tuning start (scripts/model_v5_init.py), the
 # CD-VAE fine-tune on dataset v3 (EPOCHS, default 24 in all: the epochs already done count), the LCOM bundle
-# (surrogates, seed bank), CSP26 polished and pure over four seeds, the multinary table. One thread per process:
-# THREADS (default 1) for the fine-tune only.
+# (surrogates on data, decoded and strained rows; seed bank), CSP26 polished and pure over four seeds, the
+# multinary table. One thread per process: THREADS (default 1) for the fine-tune only.
 set -euo pipefail
 RUNS=${1:-runs}
 EPOCHS=${EPOCHS:-24}
 THREADS=${THREADS:-1}
+VOLUME_FACTORS=${VOLUME_FACTORS:-0.7,0.85,1.25}   # strained rows for the surrogates (ase_lcom/training/strained.py)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 DATA=datasets/v3/v3.db
@@ -26,7 +27,7 @@ OMP_NUM_THREADS=$THREADS ase-lcom train cdvae --data "$DATA" --out "$RUNS/cdvae-
 export OMP_NUM_THREADS=1
 stamp bundle
 [ -e "$RUNS/lcom-default-v5.pt" ] || ase-lcom train lcom --cdvae "$RUNS/cdvae-v5/best.pt" --data "$DATA" \
-    --out "$RUNS/lcom-default-v5.pt" --name lcom-default-v5
+    --out "$RUNS/lcom-default-v5.pt" --name lcom-default-v5 --volume-factors "$VOLUME_FACTORS"
 stamp "csp26 polished"
 ase-lcom benchmark csp26 --predictors lcom --seeds 0,1,2,3 --no-relax --model "$RUNS/lcom-default-v5.pt" \
     --out "$RUNS/csp26-v5"

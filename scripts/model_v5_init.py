@@ -13,6 +13,7 @@ intermetallics. Every other composition trains.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import shutil
@@ -26,11 +27,15 @@ import torch
 from ase_lcom.data.compositions import v3_compositions
 from ase_lcom.data.selection import training_records
 from ase_lcom.data.splits import split_by_composition
+from ase_lcom.models.bundle import sha256_of
 from ase_lcom.models.checkpoints import CDVAE_KIND, save_checkpoint
 from ase_lcom.structure import parse_formula
 
 ROOT = Path(__file__).resolve().parents[1]
 NEW_VAL_FRACTION = 0.1
+V4_SHA256 = "78c37f56902bd7ef6b74dcb20ed792753c515d06cb5e0198d87f1eba16168684"
+"""The shipped v4 bundle (``models.json``); once another model ships as the default, pass v4's file with
+``--bundle`` (``git show 0081255:ase_lcom/pretrained/default.pt > v4.pt``)."""
 
 
 def v4_validation() -> list[str]:
@@ -56,8 +61,11 @@ def _default_compositions() -> list[str]:
     return list(default_run()["compositions"])
 
 
-def main(out: Path) -> None:
-    bundle = torch.load(ROOT / "ase_lcom/pretrained/default.pt", map_location="cpu", weights_only=True)
+def main(out: Path, source: Path = ROOT / "ase_lcom/pretrained/default.pt") -> None:
+    if sha256_of(source) != V4_SHA256:
+        sys.exit(f"{source} is not the v4 bundle (sha256 {V4_SHA256[:12]}...); pass v4's file with --bundle")
+    out.mkdir(parents=True, exist_ok=True)
+    bundle = torch.load(source, map_location="cpu", weights_only=True)
     weights = {k: v.float() if v.is_floating_point() else v for k, v in bundle["cdvae"]["model"].items()}
     save_checkpoint({"format": CDVAE_KIND, "config": bundle["cdvae"]["config"], "model": weights},
                     out / "init.pt")
@@ -69,4 +77,9 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "runs" / "cdvae-v5-init")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", type=Path, default=ROOT / "runs" / "cdvae-v5-init")
+    parser.add_argument("--bundle", type=Path, default=ROOT / "ase_lcom/pretrained/default.pt",
+                        help="the v4 bundle (default: the shipped one, checked by its sha256)")
+    args = parser.parse_args()
+    main(args.out, args.bundle)

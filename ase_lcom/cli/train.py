@@ -61,6 +61,9 @@ def register(sub: Any) -> None:
     lcom.add_argument("--decoded-calculator", default="chgnet",
                       help="score decoded data crystals with this calculator and train the surrogates on them too "
                            "(default chgnet; 'none' trains on the data only)")
+    lcom.add_argument("--volume-factors", metavar="F,F,...",
+                      help="also train the surrogates on every data crystal strained to these multiples of its "
+                           "volume, scored by the decoded calculator (e.g. 0.8,1.25; default: none)")
     lcom.add_argument("--epochs", type=POSITIVE_INT)
     lcom.add_argument("--batch-size", type=POSITIVE_INT)
     lcom.add_argument("--lr", type=POSITIVE_FLOAT)
@@ -158,12 +161,13 @@ def run_lcom(args: argparse.Namespace) -> int:
     options = {name: value for name, value in given.items() if value is not None}
     records = training_records(args.data, formula_list(args.exclude_compositions, "--exclude-compositions", ("csp26",)))
     work = Path(args.work_dir or Path(args.out).with_suffix(".work"))
+    volume_factors = float_list(args.volume_factors, "--volume-factors") if args.volume_factors else ()
     card = {"data": str(args.data), "cdvae_checkpoint": str(args.cdvae),
             "command": getattr(args, "command_line", PROG)}
     model = build_lcom_model(args.cdvae, records, args.out, work, SurrogateTrainConfig(**options), card,
                              progress=not args.quiet, hidden=args.hidden, whiten_latents=args.whiten_latents,
                              decoded_calculator=None if args.decoded_calculator == "none" else args.decoded_calculator,
-                             name=args.name)
+                             name=args.name, volume_factors=volume_factors)
     print(model.describe())
     use_agg_backend()
     print(f"training curves written to {plot_training(model, Path(args.out).with_suffix('.png'))}")

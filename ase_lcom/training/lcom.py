@@ -7,6 +7,8 @@ Stages, each kept on disk in ``work_dir`` so an interrupted build resumes where 
    symmetrisation), scored by the calculator (single point) and re-encoded. Predictions rank decoded crystals
    by the surrogate, and decoded crystals are distorted versions of the data: a surrogate that only saw
    relaxed data ranks them badly. These rows teach it their energies (skipped with ``decoded_calculator=None``);
+   with ``volume_factors``, ``strained-<calculator>.pt`` adds the data crystals at those volumes
+   (:mod:`ase_lcom.training.strained`);
 3. ``surrogate-coms.pt`` and ``surrogate-sl.pt``: the conservative and the plain surrogate, trained on the
    data and decoded rows together;
 4. the bundle itself (``out``), with a card recording data, settings, timings and validation errors.
@@ -30,6 +32,7 @@ import numpy as np
 import torch
 from pymatgen.core import Composition
 
+from ase_lcom.errors import InvalidValueError
 from ase_lcom.execution import Executor
 from ase_lcom.models.bundle import BundledSurrogate, LCOMModel, SeedBank, composition_tensor, sha256_of
 from ase_lcom.models.checkpoints import (
@@ -165,11 +168,14 @@ def build_lcom_model(
     decoded_calculator: str | None = "chgnet",
     whiten_latents: bool = True,
     name: str | None = None,
+    volume_factors: tuple[float, ...] = (),
 ) -> LCOMModel:
     """Encode the data, decode and score it (``decoded_calculator``; None skips), train the COMs and SL
     surrogates (same settings but alpha = 0; ``hidden`` units per layer, default :class:`SurrogateConfig`'s;
     ``whiten_latents`` as in :class:`SurrogateConfig`) on both and save the bundle, named ``name`` (default:
-    the file stem of ``out``). A rerun with the same ``work_dir`` continues the build, with the same settings.
+    the file stem of ``out``). ``volume_factors`` adds every data crystal strained to those volumes, scored by
+    ``decoded_calculator`` (:func:`ase_lcom.training.strained.strained_seed_bank`). A rerun with the same
+    ``work_dir`` continues the build, with the same settings.
 
     Raises
     ------
@@ -177,13 +183,20 @@ def build_lcom_model(
         ``work_dir`` holds a build with another CD-VAE, other data or other settings (only ``name`` and
         ``card`` may change).
     """
+    from ase_lcom.training.strained import check_volume_factors, strained_seed_bank
+
+    volume_factors = check_volume_factors(volume_factors)
+    if volume_factors and not decoded_calculator:
+        raise InvalidValueError("volume factors need a calculator to score the strained crystals "
+                              "(decoded_calculator is None)")
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     cdvae, cdvae_content = load_cdvae(cdvae_checkpoint)
     base = config or SurrogateTrainConfig()
     _check_work_settings(work, {"cdvae_sha256": sha256_of(Path(cdvae_checkpoint)),
                                 "data_sha256": records_digest(records), "surrogate": asdict(base), "hidden": hidden,
-                                "whiten_latents": whiten_latents, "decoded_calculator": decoded_calculator})
+                                "whiten_latents": whiten_latents, "decoded_calculator": decoded_calculator,
+                                "volume_factors": list(volume_factors)})
     model = LCOMModel(cdvae, {}, SeedBank(torch.zeros(0, 1), [], torch.zeros(0), torch.zeros(0)),
                       name=name or Path(out).stem)
     latents_path = work / "latents.pt"
@@ -204,6 +217,15 @@ def build_lcom_model(
         if fresh:
             timings["decode_seconds"] = time.perf_counter() - start
         training = seeds + decoded
+    strained_rows = 0
+    if volume_factors:
+        strained_path = work / f"strained-{decoded_calculator}.pt"
+        start, fresh = time.perf_counter(), not strained_path.exists()
+        strained = strained_seed_bank(model, records, volume_factors, decoded_calculator, strained_path,
+                                      progress=progress)
+        if fresh:
+            timings["strain_seconds"] = time.perf_counter() - start
+        training, strained_rows = training + strained, len(strained.formulas)
     compositions = composition_tensor([Composition(f) for f in training.formulas])
     contents: dict[str, dict[str, Any]] = {}
     for which, cfg in (("coms", replace(base, conservative=True)), ("sl", replace(base, conservative=False))):
@@ -225,7 +247,9 @@ def build_lcom_model(
         **(card or {}),
         "structures": len(seeds.formulas),
         "compositions": len(set(seeds.formulas)),
-        "decoded_rows": len(training.formulas) - len(seeds.formulas),
+        "decoded_rows": len(training.formulas) - len(seeds.formulas) - strained_rows,
+        "strained_rows": strained_rows,
+        "volume_factors": list(volume_factors),
         "decoded_calculator": decoded_calculator,
         "cdvae_epochs": cdvae_content.get("epoch"),
         "cdvae_init": cdvae_content.get("init"),

@@ -7,12 +7,15 @@ Usage, from a source tree of the package (``PYTHONPATH`` pointing at it)::
 On the first run the database is seeded with the rows and task-log entries of the default dataset
 (``datasets/default/default.db.gz``) whose tasks are identical in v3 (same uid, same prototype or same number of
 formula units, same relaxation settings), so they are not relaxed again. Every later run continues where the
-last one stopped (the generator skips finished tasks).
+last one stopped (the generator skips finished tasks). While it runs, ``v3.db.gz`` and ``v3.db.tasks.jsonl.gz``
+are refreshed every ``--snapshot-minutes`` (default 20), so that the tracked files keep up with the ignored
+``.db`` (a run of 3,000 rows was once lost when its session ended before a hand-made gzip).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import shutil
@@ -23,6 +26,7 @@ from ase_lcom.benchmarks.leakage import benchmark_energy_ceilings
 from ase_lcom.data.compositions import MULTINARY_TARGETS, v3_compositions
 from ase_lcom.data.generator import GenerationSettings, default_run, generate, import_tasks
 from ase_lcom.data.records import CrystalDatabase
+from ase_lcom.data.snapshots import PeriodicSnapshot
 from ase_lcom.structure import formula_unit_options
 
 SETTINGS = GenerationSettings(calculator="chgnet", n_random=10, max_atoms=20, fmax=0.05, steps=150, seed=0)
@@ -72,7 +76,7 @@ def seed_from_default(db_path: Path) -> tuple[int, int]:
     return len(records), len(kept)
 
 
-def main(db_path: Path, workers: int = 1) -> None:
+def main(db_path: Path, workers: int = 1, snapshot_minutes: float = 20.0) -> None:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     references = db_path.with_name("benchmark-references-chgnet.json")
     if not references.exists():
@@ -84,8 +88,9 @@ def main(db_path: Path, workers: int = 1) -> None:
     run["compositions"] = v3_compositions(seed=0)
     run["exclude_energies"] = benchmark_energy_ceilings(SETTINGS.calculator, db_path)
     imports = import_tasks([PEROV_5 / "val.csv"], SETTINGS, PEROV_5_IMPORTS)
-    report = generate(db_path, settings=SETTINGS, workers=workers, exclude_compositions=MULTINARY_TARGETS,
-                      progress=True, imports=imports, **run)
+    with PeriodicSnapshot(db_path, snapshot_minutes) if snapshot_minutes else contextlib.nullcontext():
+        report = generate(db_path, settings=SETTINGS, workers=workers, exclude_compositions=MULTINARY_TARGETS,
+                          progress=True, imports=imports, **run)
     print(f"{db_path}: {report.planned} tasks planned, {report.already_done} already done; "
           f"this run: {dict(report.counts)} ({report.seconds:.0f} s)", flush=True)
 
@@ -94,5 +99,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db", nargs="?", type=Path, default=HERE / "v3.db")
     parser.add_argument("--workers", type=int, default=1, help="relaxation processes (the plan does not depend on it)")
+    parser.add_argument("--snapshot-minutes", type=float, default=20.0,
+                        help="refresh v3.db.gz and v3.db.tasks.jsonl.gz this often while running (0: never)")
     args = parser.parse_args()
-    main(args.db, args.workers)
+    main(args.db, args.workers, args.snapshot_minutes)

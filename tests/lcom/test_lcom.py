@@ -19,7 +19,7 @@ from pymatgen.core import Composition
 from pymatgen.transformations.standard_transformations import SubstitutionTransformation
 
 from ase_lcom.data.readers import read_records
-from ase_lcom.errors import FormulaError
+from ase_lcom.errors import FormulaError, InvalidValueError
 from ase_lcom.lcom.card import plot_training
 from ase_lcom.lcom.dynamics import LCOM
 from ase_lcom.lcom.predictor import CDVAEPredictor, LCOMPredictor, SLPredictor
@@ -28,7 +28,8 @@ from ase_lcom.models.checkpoints import CheckpointError
 from ase_lcom.models.surrogate import descend
 from ase_lcom.predictors import load_predictor
 from ase_lcom.training.cdvae import TrainConfig, train_cdvae
-from ase_lcom.training.lcom import build_lcom_model, decode_seed_bank
+from ase_lcom.training.lcom import build_lcom_model, capped_formation_energy, decode_seed_bank
+from ase_lcom.training.strained import strained_seed_bank
 from ase_lcom.training.surrogate import SurrogateTrainConfig, train_surrogate
 from ase_lcom.transformations import LCOMTransformation
 from tests.training.test_training import TINY
@@ -200,6 +201,39 @@ def test_decoded_rows_are_scored_capped_and_resumed(tiny_bundle, tmp_path):
     assert len(second.formulas) == 6 and torch.equal(second.energies[:4], first.energies)  # kept, not redone
 
 
+def test_strained_rows_are_scored_higher_than_the_relaxed_crystal_and_resumed(tiny_bundle, shared_data, tmp_path):
+    model = LCOMModel.load(tiny_bundle)
+    records = list(itertools.islice(read_records(shared_data / "cdvae" / "perov_5" / "val.csv"), 3))
+    path = tmp_path / "strained.pt"
+    first = strained_seed_bank(model, records[:2], (0.8, 1.25), "chgnet", path, chunk=3, progress=False)
+    assert first.formulas == [r.structure.composition.reduced_formula for r in records[:2] for _ in range(2)]
+    relaxed = [capped_formation_energy((0, r.structure.as_dict()), "chgnet", 5.0)[1] for r in records[:2]]
+    for k, energy in enumerate(first.energies.tolist()):  # the DFT-relaxed cell sits near CHGNet's minimum
+        assert energy > relaxed[k // 2] + 0.02
+    unstrained = model.encode([r.structure for r in records[:2]])
+    assert not torch.equal(first.latents[0::2], unstrained)  # the latent sees the volume
+    second = strained_seed_bank(model, records, (0.8, 1.25), "chgnet", path, chunk=3, progress=False)
+    assert len(second.formulas) == 6 and torch.equal(second.energies[:3], first.energies[:3])  # kept, not redone
+
+
+@pytest.mark.parametrize("factors", [(1.0,), (0.2,), (0.8, 4.0)])
+def test_unusable_volume_factors_are_refused_before_any_work(factors, tiny_bundle, tmp_path):
+    with pytest.raises(InvalidValueError, match="volume factor .* must lie between"):
+        build_lcom_model(tiny_bundle.parent / "cdvae" / "best.pt", [], tmp_path / "m.pt", tmp_path / "w",
+                         SMALL_COMS, progress=False, volume_factors=factors)
+    assert not (tmp_path / "w").exists()
+
+
+def test_a_build_with_volume_factors_trains_on_data_decoded_and_strained_rows(tiny_bundle, shared_data, tmp_path):
+    records = list(itertools.islice(read_records(shared_data / "cdvae" / "perov_5" / "val.csv"), 6))
+    model = build_lcom_model(tiny_bundle.parent / "cdvae" / "best.pt", records, tmp_path / "m.pt", tmp_path / "w",
+                             SMALL_COMS, progress=False, volume_factors=(0.8,))
+    card = model.card
+    assert (card["structures"], card["decoded_rows"], card["strained_rows"]) == (6, 6, 6)
+    assert card["volume_factors"] == [0.8] and card["strain_seconds"] > 0
+    assert (tmp_path / "w" / "strained-chgnet.pt").exists() and len(model.seeds.formulas) == 6
+
+
 @pytest.mark.slow
 def test_decoded_rows_scored_in_worker_processes_equal_the_serial_ones(tiny_bundle, tmp_path):
     from ase_lcom.execution import ProcessExecutor
@@ -297,7 +331,8 @@ def test_transmuter_pipeline_predicts_the_substituted_compound(tiny_bundle, nacl
         [nacl], [SubstitutionTransformation({"Na": "K"}), LCOMTransformation(model=tiny_bundle, n_candidates=2)])
     final = transmuter.transformed_structures[0].final_structure
     assert final.composition.reduced_formula == "KCl"
-    ranked = LCOMTransformation(model=tiny_bundle, n_candidates=3, polish=None).apply_transformation(nacl, return_ranked_list=2)
+    ranked = LCOMTransformation(model=tiny_bundle, n_candidates=3, polish=None).apply_transformation(
+        nacl, return_ranked_list=2)
     assert len(ranked) == 2 and ranked[0]["energy_per_atom"] <= ranked[1]["energy_per_atom"]
     restored = LCOMTransformation.from_dict(LCOMTransformation(model=tiny_bundle).as_dict())
     assert restored.options["model"] == str(tiny_bundle)
