@@ -6,13 +6,16 @@
 # Every stage resumes where an interrupted run stopped (checkpoints, work directory, rows.jsonl), so rerun the
 # same command after any stop. Stages: v4's CD-VAE as the fine-tuning start (scripts/model_v5_init.py), the
 # CD-VAE fine-tune on dataset v3 (EPOCHS, default 24 in all: the epochs already done count), the LCOM bundle
-# (surrogates on data, decoded and strained rows; seed bank), CSP26 polished and pure over four seeds, the
-# multinary table. One thread per process: THREADS (default 1) for the fine-tune only.
+# (surrogates on data and decoded rows, optionally strained ones; seed bank), CSP26 polished and pure over four
+# seeds, the multinary table. One thread per process: THREADS (default 1) for the fine-tune only.
 set -euo pipefail
 RUNS=${1:-runs}
 EPOCHS=${EPOCHS:-24}
 THREADS=${THREADS:-1}
-VOLUME_FACTORS=${VOLUME_FACTORS:-0.7,0.85,1.25}   # strained rows for the surrogates (ase_lcom/training/strained.py)
+# Strained rows for the surrogates (ase_lcom/training/strained.py), e.g. VOLUME_FACTORS=0.7,0.85,1.25; none by
+# default: on v4's CD-VAE they gained 1.5 CSP26 pure compounds on the energy criterion and lost 1.5 strict matches
+# (BENCHMARKS.md, "Strained rows").
+VOLUME_FACTORS=${VOLUME_FACTORS:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 DATA=datasets/v3/v3.db
