@@ -10,7 +10,7 @@ decoded crystals by. Per model and surrogate: the Spearman rank correlation betw
 each compound's scan (mean and how many compounds are negative), how often the surrogate's minimum lies at a
 volume factor within one step of 1 (CHGNet's minimum does, by construction), and the mean energy the surrogate
 gives the cell at 0.7 of the volume minus the relaxed one (CHGNet: strongly positive). ``scan.json`` holds
-every energy; ``scan.png`` plots the scans of six compounds.
+every energy (committed gzipped); ``scan.png`` plots the scans of six compounds.
 """
 
 from __future__ import annotations

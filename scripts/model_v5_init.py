@@ -62,6 +62,8 @@ def _default_compositions() -> list[str]:
 
 
 def main(out: Path, source: Path = ROOT / "ase_lcom/pretrained/default.pt") -> None:
+    if not source.is_file():
+        sys.exit(f"{source}: no such bundle file")
     if sha256_of(source) != V4_SHA256:
         sys.exit(f"{source} is not the v4 bundle (sha256 {V4_SHA256[:12]}...); pass v4's file with --bundle")
     out.mkdir(parents=True, exist_ok=True)

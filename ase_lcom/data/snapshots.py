@@ -18,15 +18,17 @@ import warnings
 from pathlib import Path
 from types import TracebackType
 
+from ase_lcom.errors import InvalidValueError
+
 
 def gzip_snapshot(db_path: str | os.PathLike) -> list[Path]:
     """Write ``<db>.gz`` (a consistent copy of the database, even while another process writes it) and
     ``<db>.tasks.jsonl.gz`` if the task log exists; each replaced atomically. Returns the files written."""
     db_path = Path(db_path)
     written = []
-    with tempfile.TemporaryDirectory(dir=db_path.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix=".snapshot-", dir=db_path.parent) as tmp:
         copy = Path(tmp) / "copy.db"
-        source = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        source = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
         target = sqlite3.connect(copy)
         try:
             source.backup(target)
@@ -39,7 +41,8 @@ def gzip_snapshot(db_path: str | os.PathLike) -> list[Path]:
             if not plain.exists():
                 continue
             partial = Path(tmp) / (zipped.name + ".partial")
-            with plain.open("rb") as handle, gzip.open(partial, "wb") as out:
+            with plain.open("rb") as handle, partial.open("wb") as raw, \
+                    gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:  # same bytes for same data
                 shutil.copyfileobj(handle, out)
             os.replace(partial, zipped)
             written.append(zipped)
@@ -51,17 +54,23 @@ class PeriodicSnapshot:
     more on exit (also after an exception or ``KeyboardInterrupt``)."""
 
     def __init__(self, db_path: str | os.PathLike, minutes: float = 20.0) -> None:
+        if not minutes > 0:
+            raise InvalidValueError(f"snapshot interval must be greater than 0 minutes, got {minutes:g}")
         self.db_path, self.seconds = Path(db_path), 60.0 * minutes
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="gzip-snapshot")
 
+    def _snapshot(self) -> None:
+        if not self.db_path.exists():
+            return
+        try:
+            gzip_snapshot(self.db_path)
+        except (OSError, sqlite3.Error) as exc:  # a full disk, say: warn, and keep the run (or its error) going
+            warnings.warn(f"snapshot of {self.db_path} failed: {exc}", RuntimeWarning, stacklevel=1)
+
     def _loop(self) -> None:
         while not self._stop.wait(self.seconds):
-            if self.db_path.exists():
-                try:
-                    gzip_snapshot(self.db_path)
-                except (OSError, sqlite3.Error) as exc:  # a full disk, say: the next attempt may succeed
-                    warnings.warn(f"snapshot of {self.db_path} failed: {exc}", RuntimeWarning, stacklevel=1)
+            self._snapshot()
 
     def __enter__(self) -> PeriodicSnapshot:
         self._thread.start()
@@ -71,5 +80,4 @@ class PeriodicSnapshot:
                  traceback: TracebackType | None) -> None:
         self._stop.set()
         self._thread.join()
-        if self.db_path.exists():
-            gzip_snapshot(self.db_path)
+        self._snapshot()

@@ -188,7 +188,7 @@ def build_lcom_model(
     volume_factors = check_volume_factors(volume_factors)
     if volume_factors and not decoded_calculator:
         raise InvalidValueError("volume factors need a calculator to score the strained crystals "
-                              "(decoded_calculator is None)")
+                                "(decoded_calculator is None)")
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     cdvae, cdvae_content = load_cdvae(cdvae_checkpoint)
@@ -196,7 +196,7 @@ def build_lcom_model(
     _check_work_settings(work, {"cdvae_sha256": sha256_of(Path(cdvae_checkpoint)),
                                 "data_sha256": records_digest(records), "surrogate": asdict(base), "hidden": hidden,
                                 "whiten_latents": whiten_latents, "decoded_calculator": decoded_calculator,
-                                "volume_factors": list(volume_factors)})
+                                **({"volume_factors": list(volume_factors)} if volume_factors else {})})
     model = LCOMModel(cdvae, {}, SeedBank(torch.zeros(0, 1), [], torch.zeros(0), torch.zeros(0)),
                       name=name or Path(out).stem)
     latents_path = work / "latents.pt"

@@ -20,7 +20,7 @@ import torch
 from ase_lcom.errors import InvalidValueError
 from ase_lcom.execution import Executor, SerialExecutor
 from ase_lcom.models.bundle import LCOMModel, SeedBank
-from ase_lcom.models.checkpoints import load_checkpoint, save_checkpoint
+from ase_lcom.models.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from ase_lcom.training.lcom import capped_formation_energy
 
 MAX_STRAIN = 3.0
@@ -51,7 +51,8 @@ def strained_seed_bank(
     """Every record with a formation energy at each volume factor (record-major), its formation energy by
     ``calculator`` (single point, capped at ``max_energy`` like the decoded rows) and its latent mean.
 
-    Saved after every ``chunk`` rows to ``path``; a rerun continues from there.
+    Saved after every ``chunk`` rows to ``path``; a rerun continues from there, and refuses
+    (:class:`CheckpointError`) a file made with other factors, calculator or cap, or holding more rows than asked.
     """
     from tqdm.auto import tqdm
 
@@ -59,24 +60,32 @@ def strained_seed_bank(
     executor = executor or SerialExecutor()
     kept = [r for r in records if r.formation_energy_per_atom is not None]
     jobs = [(r.structure, f) for r in kept for f in factors]
-    done = SeedBank.from_content(load_checkpoint(path, "strained")) if path.exists() else SeedBank(
-        torch.zeros(0, model.cdvae.cfg.encoder.latent_dim), [], torch.zeros(0, dtype=torch.long), torch.zeros(0))
+    made_with = {"volume_factors": list(factors), "calculator": calculator, "max_energy": max_energy}
+    done = SeedBank(torch.zeros(0, model.cdvae.cfg.encoder.latent_dim), [], torch.zeros(0, dtype=torch.long),
+                    torch.zeros(0))
+    if path.exists():
+        content = load_checkpoint(path, "strained")
+        if content.get("made_with") != made_with or len(content["formulas"]) > len(jobs):
+            raise CheckpointError(f"{path} holds {len(content['formulas'])} strained rows made with "
+                                  f"{content.get('made_with')}, not {len(jobs)} with {made_with}: "
+                                  "remove it to start over")
+        done = SeedBank.from_content(content)
     bar = tqdm(total=len(jobs), initial=len(done.formulas), desc=f"strain + {calculator}", unit="crystal",
                disable=not progress)
     task = partial(capped_formation_energy, calculator=calculator, max_energy=max_energy)
     for start in range(len(done.formulas), len(jobs), chunk):
         strained = []
         for structure, factor in jobs[start:start + chunk]:
-            copy = structure.copy()
-            copy.scale_lattice(structure.volume * factor)
-            strained.append(copy)
+            cell = structure.copy()
+            cell.scale_lattice(structure.volume * factor)
+            strained.append(cell)
         energies = [max_energy] * len(strained)
         for outcome in executor.map_unordered(task, list(enumerate(s.as_dict() for s in strained))):
             index, energy = outcome.get()
             energies[index] = energy
         done = done + SeedBank(model.encode(strained), [s.composition.reduced_formula for s in strained],
                                torch.tensor([len(s) for s in strained]), torch.tensor(energies))
-        content = {"format": "strained", **done.to_content()}
+        content = {"format": "strained", "made_with": made_with, **done.to_content()}
         save_checkpoint(content, path)
         done = SeedBank.from_content(content)  # as stored (float16 latents), so a resumed build sees the same
         bar.update(len(strained))

@@ -6,9 +6,12 @@ import gzip
 import shutil
 import time
 
+import pytest
+
 from ase_lcom.data.readers import read_records
 from ase_lcom.data.records import CrystalDatabase, CrystalRecord
 from ase_lcom.data.snapshots import PeriodicSnapshot, gzip_snapshot
+from ase_lcom.errors import InvalidValueError
 
 
 def _unzipped(path, out):
@@ -49,3 +52,20 @@ def test_periodic_snapshots_run_in_the_background_and_once_more_on_exit(tmp_path
     ids = sorted(r.id for r in read_records(_unzipped(path.with_name("set.db.gz"), tmp_path / "copy.db")))
     assert ids == ["first", "last"]  # the exit snapshot has the last row
     assert not path.with_name("set.db.tasks.jsonl.gz").exists()  # no task log, none written
+    assert not list(tmp_path.glob(".snapshot-*"))  # the working copies are gone
+
+
+def test_the_exit_snapshot_is_taken_when_the_run_fails_and_a_bad_interval_is_refused(tmp_path, nacl):
+    path = tmp_path / "set.db"
+    db = CrystalDatabase(path)
+    with pytest.raises(KeyboardInterrupt), PeriodicSnapshot(path, minutes=60):
+        db.add(CrystalRecord(nacl, -3.6, -2.0, id="before-the-interrupt"))
+        raise KeyboardInterrupt
+    ids = [r.id for r in read_records(_unzipped(path.with_name("set.db.gz"), tmp_path / "copy.db"))]
+    assert ids == ["before-the-interrupt"]
+    first = path.with_name("set.db.gz").read_bytes()
+    gzip_snapshot(path)
+    assert path.with_name("set.db.gz").read_bytes() == first  # unchanged data, unchanged file
+    for minutes in (0, -1):
+        with pytest.raises(InvalidValueError, match="greater than 0 minutes"):
+            PeriodicSnapshot(path, minutes)

@@ -210,10 +210,19 @@ def test_strained_rows_are_scored_higher_than_the_relaxed_crystal_and_resumed(ti
     relaxed = [capped_formation_energy((0, r.structure.as_dict()), "chgnet", 5.0)[1] for r in records[:2]]
     for k, energy in enumerate(first.energies.tolist()):  # the DFT-relaxed cell sits near CHGNet's minimum
         assert energy > relaxed[k // 2] + 0.02
-    unstrained = model.encode([r.structure for r in records[:2]])
-    assert not torch.equal(first.latents[0::2], unstrained)  # the latent sees the volume
+    unstrained = model.encode([r.structure for r in records[:2]]).half().float()  # stored latents are float16
+    assert (first.latents[0::2] - unstrained).abs().max() > 1e-3  # the latent sees the volume
+    marked = torch.load(path, weights_only=True)
+    marked["energies"] = torch.full_like(marked["energies"], -9.0)  # a resumed run must keep these, not redo them
+    torch.save(marked, path)
     second = strained_seed_bank(model, records, (0.8, 1.25), "chgnet", path, chunk=3, progress=False)
-    assert len(second.formulas) == 6 and torch.equal(second.energies[:3], first.energies[:3])  # kept, not redone
+    assert len(second.formulas) == 6 and torch.all(second.energies[:4] == -9.0)
+    assert torch.all(second.energies[4:] > -9.0)
+    for factors, calculator in [((1.25, 0.8), "chgnet"), ((0.8, 1.25), "emt")]:
+        with pytest.raises(CheckpointError, match="strained rows made with"):
+            strained_seed_bank(model, records, factors, calculator, path, progress=False)
+    with pytest.raises(CheckpointError, match="holds 6 strained rows .* not 2 with"):
+        strained_seed_bank(model, records[:1], (0.8, 1.25), "chgnet", path, progress=False)
 
 
 @pytest.mark.parametrize("factors", [(1.0,), (0.2,), (0.8, 4.0)])
@@ -222,6 +231,12 @@ def test_unusable_volume_factors_are_refused_before_any_work(factors, tiny_bundl
         build_lcom_model(tiny_bundle.parent / "cdvae" / "best.pt", [], tmp_path / "m.pt", tmp_path / "w",
                          SMALL_COMS, progress=False, volume_factors=factors)
     assert not (tmp_path / "w").exists()
+
+
+def test_volume_factors_without_a_calculator_are_refused(tiny_bundle, tmp_path):
+    with pytest.raises(InvalidValueError, match="volume factors need a calculator"):
+        build_lcom_model(tiny_bundle.parent / "cdvae" / "best.pt", [], tmp_path / "m.pt", tmp_path / "w",
+                         SMALL_COMS, progress=False, volume_factors=(0.8,), decoded_calculator=None)
 
 
 def test_a_build_with_volume_factors_trains_on_data_decoded_and_strained_rows(tiny_bundle, shared_data, tmp_path):
