@@ -82,6 +82,19 @@ def capped_formation_energy(item: tuple[int, dict[str, Any]], calculator: str, m
     return index, min(energy, max_energy)
 
 
+def scored_seed_bank(model: LCOMModel, structures: list[Any], formulas: list[str], calculator: str,
+                     max_energy: float, executor: Executor) -> SeedBank:
+    """Latent means of ``structures`` with their capped formation energies by ``calculator``, evaluated as tasks
+    of ``executor`` (:func:`capped_formation_energy`)."""
+    task = partial(capped_formation_energy, calculator=calculator, max_energy=max_energy)
+    energies = [max_energy] * len(structures)
+    for outcome in executor.map_unordered(task, list(enumerate(structure.as_dict() for structure in structures))):
+        index, energy = outcome.get()  # an unexpected error is raised as itself
+        energies[index] = energy
+    return SeedBank(model.encode(structures), formulas, torch.tensor([len(s) for s in structures]),
+                    torch.tensor(energies))
+
+
 def decode_seed_bank(
     model: LCOMModel,
     seeds: SeedBank,
@@ -116,13 +129,8 @@ def decode_seed_bank(
         rows = range(start, min(start + chunk, total))
         cells = [seeds.cell(i) for i in rows]
         decoded = [symmetrize(s)[0] for s in model.decode(seeds.latents[list(rows)], cells, seed=seed + start)]
-        task = partial(capped_formation_energy, calculator=calculator, max_energy=max_energy)
-        energies = [max_energy] * len(decoded)
-        for outcome in executor.map_unordered(task, list(enumerate(structure.as_dict() for structure in decoded))):
-            index, energy = outcome.get()  # an unexpected error is raised as itself
-            energies[index] = energy
-        done = done + SeedBank(model.encode(decoded), [seeds.formulas[i] for i in rows],
-                               torch.tensor([len(s) for s in decoded]), torch.tensor(energies))
+        done = done + scored_seed_bank(model, decoded, [seeds.formulas[i] for i in rows], calculator, max_energy,
+                                       executor)
         content = {"format": "decoded", **done.to_content()}
         save_checkpoint(content, path)
         done = SeedBank.from_content(content)  # as stored (float16 latents), so a resumed build sees the same

@@ -11,7 +11,6 @@ latent that decodes compressed or stretched is not scored like the relaxed cryst
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from ase_lcom.errors import InvalidValueError
 from ase_lcom.execution import Executor, SerialExecutor
 from ase_lcom.models.bundle import LCOMModel, SeedBank
 from ase_lcom.models.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from ase_lcom.training.lcom import capped_formation_energy
+from ase_lcom.training.lcom import scored_seed_bank
 
 MAX_STRAIN = 3.0
 """Volume factors must lie in (1 / MAX_STRAIN, MAX_STRAIN) and differ from 1."""
@@ -72,19 +71,14 @@ def strained_seed_bank(
         done = SeedBank.from_content(content)
     bar = tqdm(total=len(jobs), initial=len(done.formulas), desc=f"strain + {calculator}", unit="crystal",
                disable=not progress)
-    task = partial(capped_formation_energy, calculator=calculator, max_energy=max_energy)
     for start in range(len(done.formulas), len(jobs), chunk):
         strained = []
         for structure, factor in jobs[start:start + chunk]:
             cell = structure.copy()
             cell.scale_lattice(structure.volume * factor)
             strained.append(cell)
-        energies = [max_energy] * len(strained)
-        for outcome in executor.map_unordered(task, list(enumerate(s.as_dict() for s in strained))):
-            index, energy = outcome.get()
-            energies[index] = energy
-        done = done + SeedBank(model.encode(strained), [s.composition.reduced_formula for s in strained],
-                               torch.tensor([len(s) for s in strained]), torch.tensor(energies))
+        done = done + scored_seed_bank(model, strained, [s.composition.reduced_formula for s in strained],
+                                       calculator, max_energy, executor)
         content = {"format": "strained", "made_with": made_with, **done.to_content()}
         save_checkpoint(content, path)
         done = SeedBank.from_content(content)  # as stored (float16 latents), so a resumed build sees the same
