@@ -5,12 +5,12 @@
 #
 # Every stage resumes where an interrupted run stopped (checkpoints, work directory, rows.jsonl), so rerun the
 # same command after any stop. Stages: v4's CD-VAE as the fine-tuning start (scripts/model_v5_init.py), the
-# CD-VAE fine-tune on dataset v3 (EPOCHS, default 24 in all: the epochs already done count), the LCOM bundle
+# CD-VAE fine-tune on dataset v3 (EPOCHS, default 7 in all, what v5 had: the epochs already done count), the LCOM bundle
 # (surrogates on data and decoded rows, optionally strained ones; seed bank), CSP26 polished and pure over four
 # seeds, the multinary table. One thread per process: THREADS (default 1) for the fine-tune only.
 set -euo pipefail
 RUNS=${1:-runs}
-EPOCHS=${EPOCHS:-24}
+EPOCHS=${EPOCHS:-7}
 THREADS=${THREADS:-1}
 # Strained rows for the surrogates (ase_lcom/training/strained.py), e.g. VOLUME_FACTORS=0.7,0.85,1.25; none by
 # default: on v4's CD-VAE they gained 1.5 CSP26 pure compounds on the energy criterion and lost 1.5 strict matches
@@ -23,7 +23,10 @@ DATA=datasets/v3/v3.db
 mkdir -p "$RUNS"
 stamp() { echo "== $(date -u +%H:%M:%S) $*"; }
 
-[ -e "$RUNS/cdvae-v5-init/init.pt" ] || { stamp init; python scripts/model_v5_init.py "$RUNS/cdvae-v5-init"; }
+# v4's bundle, the fine-tuning start (the package ships v5 since 2026-12-03; v4 is in git history)
+V4="$RUNS/lcom-default-v4.pt"
+[ -e "$V4" ] || git show 0081255:ase_lcom/pretrained/default.pt > "$V4"
+[ -e "$RUNS/cdvae-v5-init/init.pt" ] || { stamp init; python scripts/model_v5_init.py "$RUNS/cdvae-v5-init" --bundle "$V4"; }
 stamp "fine-tune to $EPOCHS epochs"
 OMP_NUM_THREADS=$THREADS ase-lcom train cdvae --data "$DATA" --out "$RUNS/cdvae-v5" \
     --init "$RUNS/cdvae-v5-init/init.pt" --lr 2.5e-4 --epochs "$EPOCHS"

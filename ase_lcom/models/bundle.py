@@ -11,7 +11,7 @@ The bundle is a weights-only checkpoint (``format: "lcom"``, ``version``: :data:
 
 Weights are stored as float16 to keep files small and computed in float32. Shipped models are listed by name
 in ``ase_lcom/pretrained/models.json`` with their file and sha256; :meth:`LCOMModel.load` takes such a name,
-a path, or nothing (``$ASE_LCOM_MODEL`` if set, else the registry's default, ``lcom-default-v4``).
+a path, or nothing (``$ASE_LCOM_MODEL`` if set, else the registry's default, ``lcom-default-v5``).
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ class LCOMModel:
     path
         The file it was loaded from, if any.
     name
-        The model's name and version, e.g. ``"lcom-default-v4"``; recorded by :meth:`save` and reported by
+        The model's name and version, e.g. ``"lcom-default-v5"``; recorded by :meth:`save` and reported by
         predictors with every result.
     """
 
@@ -208,7 +208,7 @@ class LCOMModel:
 
     @classmethod
     def load(cls, name_or_path: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> LCOMModel:
-        """Load a bundle by registry name (``"lcom-default-v4"``) or path; ``None`` loads ``$ASE_LCOM_MODEL`` if
+        """Load a bundle by registry name (``"lcom-default-v5"``) or path; ``None`` loads ``$ASE_LCOM_MODEL`` if
         set (a name or a path), else the shipped default.
 
         A registered model's file must match its recorded sha256. Errors (:class:`CheckpointError`) name the

@@ -47,7 +47,7 @@ def test_results_stream_in_and_a_rerun_skips_finished_formulas(tmp_path):
     rows = _rows(db_path)
     ok = [r for r in rows if r.status == "ok"]
     assert [r.rank for r in ok] == [1, 2] and all(r.target == "NaCl" and r.natoms == 2 for r in ok)
-    assert all(r.model == "lcom-default-v4" and r.predictor == "lcom" and r.package_version for r in ok)
+    assert all(r.model == "lcom-default-v5" and r.predictor == "lcom" and r.package_version for r in ok)
     failed = [r for r in rows if r.status == "failed"]
     assert len(failed) == 1 and failed[0].natoms == 0 and "unknown element symbol 'Xx'" in failed[0].error
     assert "\n" not in failed[0].error

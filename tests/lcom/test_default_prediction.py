@@ -28,7 +28,7 @@ def test_zno_is_wurtzite(predictor: LCOMPredictor) -> None:
     best = predictor.predict_candidates("ZnO")[0]
     assert best.info["spacegroup"] == "P6_3mc"
     assert is_match(best.structure, _wurtzite_zno(), "strict")
-    assert best.info["model"] == "lcom-default-v4" and best.info["polished"]
+    assert best.info["model"] == "lcom-default-v5" and best.info["polished"]
 
 
 @pytest.mark.slow

@@ -84,6 +84,6 @@ def test_the_default_model_runs_with_fmax_like_bfgs(monkeypatch):
     monkeypatch.delenv("ASE_LCOM_MODEL", raising=False)
     atoms = bulk("ZnO", "rocksalt", a=4.3)
     opt = LCOM(atoms, logfile=None)
-    assert opt.model.name == "lcom-default-v4"
+    assert opt.model.name == "lcom-default-v5"
     assert isinstance(opt.run(fmax=0.05, steps=2), bool) and 1 <= opt.nsteps <= 2
     assert atoms.get_chemical_formula() == "OZn" and np.isfinite(atoms.info["lcom_energy_per_atom"])

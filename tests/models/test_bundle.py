@@ -92,11 +92,11 @@ def test_a_registered_file_that_does_not_match_its_sha256_is_refused(registry):
 
 def test_the_shipped_default_is_registered_named_and_intact(monkeypatch):
     monkeypatch.delenv(bundle.MODEL_ENV, raising=False)
-    entry = registered_models()["lcom-default-v4"]
+    entry = registered_models()["lcom-default-v5"]
     assert entry.path == default_model_path() and entry.path.name == "default.pt"
     assert hashlib.sha256(entry.path.read_bytes()).hexdigest() == entry.sha256
-    model = LCOMModel.load("lcom-default-v4")
-    assert model.name == "lcom-default-v4" and model.describe().startswith("lcom-default-v4 ")
+    model = LCOMModel.load("lcom-default-v5")
+    assert model.name == "lcom-default-v5" and model.describe().startswith("lcom-default-v5 ")
     assert model.surrogate("coms")[1] == LatentSearchSettings(steps=50, step_lr=0.8, whitened=True)
 
 
@@ -104,7 +104,7 @@ def test_the_shipped_default_survives_a_save_load_round_trip(tmp_path, monkeypat
     monkeypatch.delenv(bundle.MODEL_ENV, raising=False)
     shipped = LCOMModel.load()
     copy = LCOMModel.load(shipped.save(tmp_path / "copy.pt"))
-    assert copy.name == "lcom-default-v4" and copy.card == shipped.card
+    assert copy.name == "lcom-default-v5" and copy.card == shipped.card
     for key, value in shipped.cdvae.state_dict().items():
         assert torch.equal(copy.cdvae.state_dict()[key], value), key
     structures, energies = predictions(shipped)
