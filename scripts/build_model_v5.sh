@@ -23,10 +23,7 @@ DATA=datasets/v3/v3.db
 mkdir -p "$RUNS"
 stamp() { echo "== $(date -u +%H:%M:%S) $*"; }
 
-# v4's bundle, the fine-tuning start (the package ships v5 since 2026-12-03; v4 is in git history)
-V4="$RUNS/lcom-default-v4.pt"
-[ -e "$V4" ] || git show 0081255:ase_lcom/pretrained/default.pt > "$V4"
-[ -e "$RUNS/cdvae-v5-init/init.pt" ] || { stamp init; python scripts/model_v5_init.py "$RUNS/cdvae-v5-init" --bundle "$V4"; }
+[ -e "$RUNS/cdvae-v5-init/init.pt" ] || { stamp init; python scripts/model_v5_init.py "$RUNS/cdvae-v5-init"; }
 stamp "fine-tune to $EPOCHS epochs"
 OMP_NUM_THREADS=$THREADS ase-lcom train cdvae --data "$DATA" --out "$RUNS/cdvae-v5" \
     --init "$RUNS/cdvae-v5-init/init.pt" --lr 2.5e-4 --epochs "$EPOCHS"

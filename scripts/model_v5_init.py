@@ -4,7 +4,8 @@ Usage::
 
     python scripts/model_v5_init.py runs/cdvae-v5-init
 
-writes ``runs/cdvae-v5-init/init.pt`` (the shipped bundle's CD-VAE, weights back to float32) and ``split.json``
+writes ``runs/cdvae-v5-init/init.pt`` (v4's CD-VAE, weights back to float32; v4's bundle is read from git
+history, the package has shipped v5 since 2026-12-03) and ``split.json``
 beside it, which ``ase-lcom train cdvae --init runs/cdvae-v5-init/init.pt`` reads: validation keeps the 24
 compositions v4's CD-VAE never trained on (the seed-0 split of the default dataset) and adds a tenth of the
 compositions dataset v3 brings (seed 0), so that early stopping also sees ternaries, quaternaries and
@@ -17,6 +18,7 @@ import argparse
 import gzip
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -34,8 +36,9 @@ from ase_lcom.structure import parse_formula
 ROOT = Path(__file__).resolve().parents[1]
 NEW_VAL_FRACTION = 0.1
 V4_SHA256 = "78c37f56902bd7ef6b74dcb20ed792753c515d06cb5e0198d87f1eba16168684"
-"""The shipped v4 bundle (``models.json``); once another model ships as the default, pass v4's file with
-``--bundle`` (``git show 0081255:ase_lcom/pretrained/default.pt > v4.pt``)."""
+"""v4's bundle as it shipped (``models.json`` until 2026-12-03)."""
+V4_COMMIT = "0081255"
+"""The last commit that shipped v4 as ``ase_lcom/pretrained/default.pt``."""
 
 
 def v4_validation() -> list[str]:
@@ -61,7 +64,20 @@ def _default_compositions() -> list[str]:
     return list(default_run()["compositions"])
 
 
-def main(out: Path, source: Path = ROOT / "ase_lcom/pretrained/default.pt") -> None:
+def v4_bundle(path: Path) -> Path:
+    """v4's bundle at ``path``, written from git history (:data:`V4_COMMIT`) unless it is there already."""
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        blob = subprocess.run(["git", "show", f"{V4_COMMIT}:ase_lcom/pretrained/default.pt"], cwd=ROOT,
+                              capture_output=True, check=False)
+        if blob.returncode != 0:
+            sys.exit(f"cannot read v4's bundle from git commit {V4_COMMIT}: {blob.stderr.decode().strip()}")
+        path.write_bytes(blob.stdout)
+    return path
+
+
+def main(out: Path, source: Path | None = None) -> None:
+    source = source or v4_bundle(out / "lcom-default-v4.pt")
     if not source.is_file():
         sys.exit(f"{source}: no such bundle file")
     if sha256_of(source) != V4_SHA256:
@@ -81,7 +97,7 @@ def main(out: Path, source: Path = ROOT / "ase_lcom/pretrained/default.pt") -> N
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", type=Path, default=ROOT / "runs" / "cdvae-v5-init")
-    parser.add_argument("--bundle", type=Path, default=ROOT / "ase_lcom/pretrained/default.pt",
-                        help="the v4 bundle (default: the shipped one, checked by its sha256)")
+    parser.add_argument("--bundle", type=Path,
+                        help="v4's bundle file (default: read from git history); checked by its sha256")
     args = parser.parse_args()
     main(args.out, args.bundle)
