@@ -24,7 +24,7 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -48,6 +48,9 @@ SHIPPED_M3GNET = Path(__file__).resolve().parent / "pretrained" / "m3gnet"
 M3GNET_MODEL_ENV = "ASE_LCOM_M3GNET_MODEL"
 CACHE_ENV = "ASE_LCOM_CACHE"
 _MATGL_FILES = ("model.json", "model.pt", "state.pt")
+M3GNET_COVERAGE_FILE = "coverage.json"
+"""Beside matgl's files: ``{"elements": [...]}``, the elements the last training stage saw (a fine-tune on another
+calculator's labels leaves the other elements of the network at the old energy zero); others are refused."""
 
 
 # ----------------------------------------------------------------------------------------------- factory
@@ -223,10 +226,20 @@ def load_matgl_potential(model: str | os.PathLike | None = None) -> Any:
     return potential
 
 
+def m3gnet_elements(directory: str | os.PathLike, potential: Any) -> tuple[str, ...]:
+    """The elements a matgl potential in ``directory`` answers for: its :data:`M3GNET_COVERAGE_FILE` when there
+    is one, else every element type of its network."""
+    coverage = Path(directory) / M3GNET_COVERAGE_FILE
+    if coverage.is_file():
+        return tuple(json.loads(coverage.read_text())["elements"])
+    return tuple(potential.model.element_types)
+
+
 def _m3gnet(model: str | os.PathLike | None = None, device: str = "cpu") -> BaseCalculator:
     potential = load_matgl_potential(model)
-    return _element_checked_pes_calculator()(potential.to(device), stress_unit="eV/A3",
-                                              name=str(find_m3gnet_model(model)))
+    directory = find_m3gnet_model(model)
+    return _element_checked_pes_calculator()(potential.to(device), name=str(directory),
+                                              elements=m3gnet_elements(directory, potential), stress_unit="eV/A3")
 
 
 @functools.lru_cache(maxsize=1)
@@ -236,12 +249,13 @@ def _element_checked_pes_calculator() -> type[BaseCalculator]:
     from matgl.ext.ase import PESCalculator
 
     class ElementCheckedPESCalculator(PESCalculator):
-        def __init__(self, potential: Any, name: str, **kwargs: Any) -> None:
+        def __init__(self, potential: Any, name: str, elements: Sequence[str], **kwargs: Any) -> None:
             super().__init__(potential, **kwargs)
             self.model_name = name
+            self.elements = tuple(elements)
 
         def calculate(self, atoms: Atoms | None = None, *args: Any, **kwargs: Any) -> None:
-            known = set(self.potential.model.element_types)
+            known = set(self.elements)
             unknown = sorted(set((atoms or self.atoms).get_chemical_symbols()) - known)
             if unknown:
                 raise ElementCoverageError(
@@ -343,12 +357,17 @@ def _resolve(calculator: str | BaseCalculator) -> BaseCalculator:
     return get_calculator(calculator) if isinstance(calculator, str) else calculator
 
 
-def _model_fingerprint(directory: Path) -> str:
-    """A matgl model directory and a digest of its files: a retrained model in the same place is another model."""
+def matgl_model_digest(directory: str | os.PathLike) -> str:
+    """A short digest of a matgl model directory's files (``model.json``, ``model.pt``, ``state.pt``)."""
     digest = hashlib.sha1()
     for name in _MATGL_FILES:
-        digest.update((directory / name).read_bytes())
-    return f"{directory}:{digest.hexdigest()[:12]}"
+        digest.update((Path(directory) / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _model_fingerprint(directory: Path) -> str:
+    """A matgl model directory and a digest of its files: a retrained model in the same place is another model."""
+    return f"{directory}:{matgl_model_digest(directory)}"
 
 
 def _reason(exc: BaseException) -> str:

@@ -7,7 +7,9 @@ Each calculator relaxes every compound's reference polymorphs with their symmetr
 references, :func:`~ase_lcom.benchmarks.csp.references.compute_references`) into ``OUT/references-NAME.json``,
 one compound at a time (rerun to resume; a rerun with other calculator options is refused). Every run rewrites
 ``OUT/report.md``, ``report.json`` and ``orderings.png`` over all the caches in ``OUT``
-(:mod:`ase_lcom.benchmarks.orderings`).
+(:mod:`ase_lcom.benchmarks.orderings`); a renamed cache (``references-m3gnet-v1.json``, an earlier shipped
+M3GNet's) is reported beside the others. The M3GNet settings record the shipped weights' digest, so a new shipped
+potential is refused until the old cache is renamed.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def main() -> None:
 
     from ase_lcom.benchmarks.csp.references import Validator, compute_references
     from ase_lcom.benchmarks.orderings import markdown, plot_orderings
+    from ase_lcom.calculators import find_m3gnet_model, matgl_model_digest
     from ase_lcom.cli.common import use_agg_backend
     from ase_lcom.data.compositions import CSP26
     from ase_lcom.store import check_unchanged, read_json, write_json, write_text
@@ -45,20 +48,23 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.calculators.split(","):
         options = {"ecut": args.gpaw_ecut, "kpt_density": args.gpaw_kpt_density} if name == "gpaw" else {}
+        # the shipped M3GNet changes between versions: its cache names the weights it was computed with
+        recorded = options | ({"model_digest": matgl_model_digest(find_m3gnet_model())} if name == "m3gnet" else {})
         settings_path = args.out / f"settings-{name}.json"
         stored = read_json(settings_path)
         if stored is None:
-            write_json(settings_path, options)
+            write_json(settings_path, recorded)
         else:
-            check_unchanged(f"{name} option", stored, options, settings_path)
+            check_unchanged(f"{name} option", stored, recorded, settings_path)
         start = time.perf_counter()
         with threadpool_limits(1):
             compute_references(compounds, Validator(name, **options), args.out / f"references-{name}.json",
                                formation=False)
         print(f"{name}: {len(compounds)} compounds in {time.perf_counter() - start:.0f} s (cached ones free)")
 
-    caches = {name: read_json(args.out / f"references-{name}.json") for name in ORDER
-              if (args.out / f"references-{name}.json").exists()}
+    found = {path.stem.removeprefix("references-") for path in args.out.glob("references-*.json")}
+    names = [n for n in ORDER if n in found] + sorted(found - set(ORDER))  # e.g. an earlier model's, renamed
+    caches = {name: read_json(args.out / f"references-{name}.json") for name in names}
     write_text(args.out / "report.md", markdown(caches))
     (args.out / "report.json").write_text(json.dumps(
         {name: {formula: {p: v["energy_per_atom"] for p, v in ref["polymorphs"].items()}

@@ -114,6 +114,8 @@ def register(sub: Any) -> None:
                         help="stress loss weight (stresses in GPa; default 0.1)")
     m3gnet.add_argument("--val-fraction", type=POSITIVE_FLOAT, default=0.1,
                         help="share of the compositions held out for validation (default 0.1)")
+    m3gnet.add_argument("--hold-out", metavar="FORMULAS", default="",
+                        help="comma-separated compositions validated on in any case (also ones --init trained on)")
     m3gnet.add_argument("--units", type=POSITIVE_INT, default=64, help="hidden units (default 64)")
     m3gnet.add_argument("--nblocks", type=POSITIVE_INT, default=3, help="interaction blocks (default 3)")
     m3gnet.add_argument("--cutoff", type=POSITIVE_FLOAT, default=5.0, help="graph cutoff, A (default 5)")
@@ -212,7 +214,8 @@ def run_m3gnet(args: argparse.Namespace) -> int:
     model = M3GNetConfig(units=args.units, nblocks=args.nblocks, cutoff=args.cutoff,
                          threebody_cutoff=args.threebody_cutoff)
     config = M3GNetTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                               stress_weight=args.stress_weight, val_fraction=args.val_fraction, seed=args.seed,
+                               stress_weight=args.stress_weight, val_fraction=args.val_fraction,
+                               hold_out=tuple(formula_list(args.hold_out, "--hold-out")), seed=args.seed,
                                max_seconds=args.max_seconds)
     source = f"{args.data}" + (f" (label_calculator={args.label_calculator})" if args.label_calculator else "")
     metrics = train_m3gnet(frames, args.out, model, config, init=args.init, progress=not args.quiet,

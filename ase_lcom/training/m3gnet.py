@@ -8,7 +8,9 @@ sign as ASE (both are ``(1/V) dE/d(strain)``): labels are ASE stresses times ``E
 A training directory holds the potential as matgl saves it (``model.json``, ``model.pt``, ``state.pt``; what
 ``matgl.load_model`` and ``get_calculator("m3gnet", model=DIR)`` read, rewritten after every epoch),
 ``train_config.json``, ``split.json`` (compositions per split), ``history.csv`` (per-epoch mean absolute errors),
-``metrics.json`` (the held-out errors of the final potential), ``loss_curves.png`` and Lightning's
+``metrics.json`` (the held-out errors of the final potential), ``coverage.json`` (the elements of the training
+frames: the only ones the calculator answers for, as a fine-tune moves them to its labels' energy zero),
+``loss_curves.png`` and Lightning's
 ``checkpoints/last.ckpt``; rerunning the same training on the same directory resumes from that checkpoint.
 """
 
@@ -30,8 +32,9 @@ import numpy as np
 import torch
 from ase import Atoms
 from lightning.pytorch.callbacks import Callback, TQDMProgressBar
-from pymatgen.core import Element, Structure
+from pymatgen.core import Composition, Element, Structure
 
+from ase_lcom.calculators import M3GNET_COVERAGE_FILE
 from ase_lcom.data.records import CrystalRecord
 from ase_lcom.data.splits import split_by_composition
 from ase_lcom.errors import LCOMError
@@ -70,6 +73,8 @@ class M3GNetTrainConfig:
     force_weight: float = 1.0
     stress_weight: float = 0.1
     val_fraction: float = 0.1
+    hold_out: tuple[str, ...] = ()
+    """Compositions validated on whatever the split would do (e.g. ones a fine-tuning start trained on)."""
     seed: int = 0
     max_force: float = 20.0
     """Frames with a larger force component (eV/A) are dropped as unphysical labels."""
@@ -125,19 +130,22 @@ def stress_label(atoms: Atoms) -> np.ndarray:
 
 
 def frame_splits(structures: Sequence[Structure], val_fraction: float, seed: int,
-                 init: str | os.PathLike | None = None) -> dict[str, list[CrystalRecord]]:
+                 init: str | os.PathLike | None = None, hold_out: Sequence[str] = ()) -> dict[str, list[CrystalRecord]]:
     """``train``/``val`` frame indices (as records whose ``id`` is the index), no composition in both.
 
     When fine-tuning ``init``, the compositions it was validated on stay in validation and those it trained on
     stay in training (held out, they would not be); only the compositions new to it are drawn by ``val_fraction``.
+    The compositions in ``hold_out`` (reduced formulas) go to validation in every case.
     """
     records = [CrystalRecord(structure, id=str(k)) for k, structure in enumerate(structures)]
-    if init is None:
-        return split_by_composition(records, (1.0 - val_fraction, val_fraction, 0.0), seed=seed)
-    held = validation_compositions(Path(init) / "model.json")
-    seen = set(read_json(Path(init) / SPLIT_FILE, default={}).get("train", ()))
-    new = split_by_composition([r for r in records if r.formula not in held | seen],
-                               (1.0 - val_fraction, val_fraction, 0.0), seed=seed)
+    held = {Composition(f).reduced_formula for f in hold_out}
+    seen: set[str] = set()
+    if init is not None:
+        held |= validation_compositions(Path(init) / "model.json")
+        seen = set(read_json(Path(init) / SPLIT_FILE, default={}).get("train", ())) - held
+    free = [r for r in records if r.formula not in held | seen]
+    new = (split_by_composition(free, (1.0 - val_fraction, val_fraction, 0.0), seed=seed) if free
+           else {"train": [], "val": []})
     return {"train": [r for r in records if r.formula in seen] + new["train"],
             "val": [r for r in records if r.formula in held] + new["val"], "test": []}
 
@@ -203,7 +211,7 @@ def train_m3gnet(frames: Sequence[Atoms], out: str | os.PathLike, model: M3GNetC
                                       f"elements of {init} ({', '.join(elements)})")
     else:
         elements = tuple(sorted(present, key=lambda s: Element(s).Z))
-    splits = frame_splits(structures, config.val_fraction, config.seed, init)
+    splits = frame_splits(structures, config.val_fraction, config.seed, init, config.hold_out)
     if not splits["train"] or not splits["val"]:
         raise M3GNetTrainingError(f"{len({s.composition.reduced_formula for s in structures})} composition(s) "
                                   "cannot be split into training and validation: add frames of other compositions "
@@ -212,6 +220,8 @@ def train_m3gnet(frames: Sequence[Atoms], out: str | os.PathLike, model: M3GNetC
         "max_seconds": None}, "elements": list(elements), "frames": len(frames), "data": data}
     _check_settings(out, settings)
     write_split(splits, out)
+    trained = sorted({el for r in splits["train"] for el in r.structure.symbol_set}, key=lambda s: Element(s).Z)
+    write_json(out / M3GNET_COVERAGE_FILE, {"elements": trained})  # before the first epoch saves the model
     index = {name: [int(r.id) for r in part] for name, part in splits.items()}
     with _threads(threads), torch.random.fork_rng(devices=[]), tempfile.TemporaryDirectory() as root:
         torch.manual_seed(config.seed)
@@ -229,6 +239,7 @@ def train_m3gnet(frames: Sequence[Atoms], out: str | os.PathLike, model: M3GNetC
         metrics = {"train_frames": len(index["train"]), "val_frames": len(index["val"]),
                    "train_compositions": len({r.formula for r in splits["train"]}),
                    "val_compositions": len({r.formula for r in splits["val"]}), "elements": list(elements),
+                   "trained_elements": trained,
                    **evaluate(potential, val_set, config.batch_size),
                    "epochs": len(read_history(out)), "seconds": round(sum(r["seconds"] for r in read_history(out))),
                    "seconds_this_run": round(time.perf_counter() - started), "init": str(init) if init else None,

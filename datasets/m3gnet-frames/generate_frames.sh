@@ -2,6 +2,7 @@
 # Training frames for the shipped M3GNet (issue #22); see DATACARD.md. Resumable: rerun the same line.
 #   bash datasets/m3gnet-frames/generate_frames.sh gpaw     # GPAW-labelled small cells (hours, one core)
 #   bash datasets/m3gnet-frames/generate_frames.sh chgnet   # CHGNet-labelled pretraining frames (cheap)
+# WORKERS=2 runs two tasks at once (one core each); the stored frames do not depend on it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
@@ -12,7 +13,7 @@ Li,Na,K,Mg,Ca,Al,Zn"
 case "${1:-}" in
   gpaw)
     exec python -m ase_lcom.cli data generate --out "$here/gpaw.db" --compositions "$GPAW_COMPOSITIONS" \
-      --n-random 1 --max-atoms 8 --workers 1 --keep-frames 5 --frame-strains=-0.03,-0.015,0.015,0.03 \
+      --n-random 1 --max-atoms 8 --workers "${WORKERS:-1}" --keep-frames 5 --frame-strains=-0.03,-0.015,0.015,0.03 \
       --frame-rattles 1 --frame-rattle 0.1 --frames-calculator gpaw --frames-max-atoms 8 --frames-label-steps 2 \
       --gpaw-ecut 700 --gpaw-kpt-density 2.5 ;;
   chgnet)

@@ -9,9 +9,11 @@ import matgl
 import numpy as np
 import pytest
 from ase.build import bulk
+from pymatgen.core import Composition
 
 from ase_lcom.calculators import get_calculator, load_matgl_potential, relax
 from ase_lcom.data.perturbed_frames import framed_crystals, labelled, write_perturbed_frames
+from ase_lcom.errors import ElementCoverageError
 from ase_lcom.structure import to_structure
 from ase_lcom.training.m3gnet import (
     M3GNetConfig,
@@ -108,6 +110,31 @@ def test_fine_tuning_keeps_elements_and_held_out_compositions(frames_db, tmp_pat
     mgo = [labelled(bulk("MgO", "rocksalt", a=4.21), get_calculator("chgnet"))]
     with pytest.raises(M3GNetTrainingError, match="hold Mg, O, outside the elements"):
         train_m3gnet(frames + mgo * 2, tmp_path / "other", config=FEW, init=tmp_path / "base", progress=False)
+
+
+def test_hold_out_validates_on_a_composition_the_start_trained_on(frames_db, tmp_path):
+    frames = read_frames(frames_db)
+    train_m3gnet(frames, tmp_path / "base", TINY, FEW, progress=False)
+    base = json.loads((tmp_path / "base" / "split.json").read_text())
+    moved = base["train"][0]
+    config = M3GNetTrainConfig(**{**vars(FEW), "epochs": 1, "hold_out": (moved,)})
+    metrics = train_m3gnet(frames, tmp_path / "tuned", config=config, init=tmp_path / "base", progress=False)
+    tuned = json.loads((tmp_path / "tuned" / "split.json").read_text())
+    assert moved in tuned["val"] and moved not in tuned["train"]
+    assert set(tuned["val"]) == {moved, *base["val"]} and metrics["val_frames"] == 8
+    # the one training composition's elements are all the fine-tuned potential answers for
+    (kept,) = tuned["train"]
+    covered = sorted(Composition(kept).elements, key=lambda e: e.Z)
+    assert metrics["trained_elements"] == [e.symbol for e in covered] and len(metrics["elements"]) == 4
+    calculator = get_calculator("m3gnet", model=tmp_path / "tuned")
+    atoms = CELLS[f"{kept}/rocksalt"].copy()
+    atoms.calc = calculator
+    assert np.isfinite(atoms.get_potential_energy())
+    other = next(c for c in tuned["val"] if set(Composition(c).elements) - set(covered))
+    atoms = CELLS[f"{other}/rocksalt"].copy()
+    atoms.calc = calculator
+    with pytest.raises(ElementCoverageError, match="was not trained on"):
+        atoms.get_potential_energy()
 
 
 def test_the_train_m3gnet_command_reports_held_out_errors_and_plots(frames_db, tmp_path, capsys):
