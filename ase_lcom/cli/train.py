@@ -199,6 +199,11 @@ def run_generator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unused(metrics: dict[str, Any]) -> str:
+    unused = metrics.get("unused_compositions")
+    return f"; not {', '.join(unused)}, elements no training frame has" if unused else ""
+
+
 def run_m3gnet(args: argparse.Namespace) -> int:
     """Train (resume, or fine-tune with ``--init``) an M3GNet potential into ``--out``; plot its loss curves."""
     from ase_lcom.training.m3gnet import (
@@ -210,13 +215,13 @@ def run_m3gnet(args: argparse.Namespace) -> int:
         train_m3gnet,
     )
 
+    hold_out = tuple(formula_list(args.hold_out, "--hold-out"))
     frames = read_frames(args.data, args.label_calculator)
     model = M3GNetConfig(units=args.units, nblocks=args.nblocks, cutoff=args.cutoff,
                          threebody_cutoff=args.threebody_cutoff)
     config = M3GNetTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                stress_weight=args.stress_weight, val_fraction=args.val_fraction,
-                               hold_out=tuple(formula_list(args.hold_out, "--hold-out")), seed=args.seed,
-                               max_seconds=args.max_seconds)
+                               hold_out=hold_out, seed=args.seed, max_seconds=args.max_seconds)
     source = f"{args.data}" + (f" (label_calculator={args.label_calculator})" if args.label_calculator else "")
     metrics = train_m3gnet(frames, args.out, model, config, init=args.init, progress=not args.quiet,
                            threads=args.threads, data=source)
@@ -224,7 +229,7 @@ def run_m3gnet(args: argparse.Namespace) -> int:
     plot = plot_history(read_history(args.out), Path(args.out) / "loss_curves.png")
     print(f"M3GNet on {metrics['train_frames']} frames ({metrics['train_compositions']} compositions), "
           f"{metrics['epochs']} epochs, {metrics['seconds'] / 60:.1f} min; held out {metrics['val_frames']} frames "
-          f"({metrics['val_compositions']} compositions): energy {1000 * metrics['val_energy_mae']:.1f} meV/atom, "
+          f"({metrics['val_compositions']} compositions{_unused(metrics)}): energy {1000 * metrics['val_energy_mae']:.1f} meV/atom, "
           f"forces {metrics['val_force_mae']:.3f} eV/A, stress {metrics['val_stress_mae']:.3f} GPa MAE")
     print(f"model: {args.out} (get_calculator('m3gnet', model=...)); loss curves: {plot}")
     return 0

@@ -188,8 +188,10 @@ def train_m3gnet(frames: Sequence[Atoms], out: str | os.PathLike, model: M3GNetC
     Returns
     -------
     dict
-        ``metrics.json``: frames and compositions per split, elements, the held-out energy (eV/atom), force
-        (eV/A) and stress (GPa) MAE of the final potential, epochs and seconds.
+        ``metrics.json``: frames and compositions per split, elements (of the network; ``trained_elements``
+        those of the training frames), the held-out energy (eV/atom), force (eV/A) and stress (GPa) MAE of the
+        final potential, epochs and seconds. Held-out compositions with an element no training frame has are
+        left out of validation (``unused_compositions``): their energy zero is not fitted.
 
     Raises
     ------
@@ -212,15 +214,18 @@ def train_m3gnet(frames: Sequence[Atoms], out: str | os.PathLike, model: M3GNetC
     else:
         elements = tuple(sorted(present, key=lambda s: Element(s).Z))
     splits = frame_splits(structures, config.val_fraction, config.seed, init, config.hold_out)
+    trained = sorted({el for r in splits["train"] for el in r.structure.symbol_set}, key=lambda s: Element(s).Z)
+    # a held-out composition with an element no training frame has is unknowable (its energy zero is unfitted)
+    uncovered = sorted({r.formula for r in splits["val"] if not set(r.structure.symbol_set) <= set(trained)})
+    splits["val"] = [r for r in splits["val"] if r.formula not in uncovered]
     if not splits["train"] or not splits["val"]:
         raise M3GNetTrainingError(f"{len({s.composition.reduced_formula for s in structures})} composition(s) "
-                                  "cannot be split into training and validation: add frames of other compositions "
-                                  "or change --val-fraction")
+                                  "cannot be split into training and validation (a held-out composition needs its "
+                                  "elements in training): add frames of other compositions or change --val-fraction")
     settings = {"model": asdict(model) if init is None else {"init": str(init)}, "train": asdict(config) | {
         "max_seconds": None}, "elements": list(elements), "frames": len(frames), "data": data}
     _check_settings(out, settings)
     write_split(splits, out)
-    trained = sorted({el for r in splits["train"] for el in r.structure.symbol_set}, key=lambda s: Element(s).Z)
     write_json(out / M3GNET_COVERAGE_FILE, {"elements": trained})  # before the first epoch saves the model
     index = {name: [int(r.id) for r in part] for name, part in splits.items()}
     with _threads(threads), torch.random.fork_rng(devices=[]), tempfile.TemporaryDirectory() as root:
@@ -239,7 +244,7 @@ def train_m3gnet(frames: Sequence[Atoms], out: str | os.PathLike, model: M3GNetC
         metrics = {"train_frames": len(index["train"]), "val_frames": len(index["val"]),
                    "train_compositions": len({r.formula for r in splits["train"]}),
                    "val_compositions": len({r.formula for r in splits["val"]}), "elements": list(elements),
-                   "trained_elements": trained,
+                   "trained_elements": trained, "unused_compositions": uncovered,
                    **evaluate(potential, val_set, config.batch_size),
                    "epochs": len(read_history(out)), "seconds": round(sum(r["seconds"] for r in read_history(out))),
                    "seconds_this_run": round(time.perf_counter() - started), "init": str(init) if init else None,

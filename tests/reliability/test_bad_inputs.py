@@ -216,6 +216,8 @@ CLI_BAD = {
     "energy-close-atoms": (["energy", "{close}", "-c", "emt"], "apart"),
     "m3gnet-missing-model": (["energy", "{cif}", "-c", "m3gnet", "--option", "model={tmp}/none"], "not found"),
     "chgnet-missing-model": (["energy", "{cif}", "--option", "model_path={tmp}/none.pt"], "not found"),
+    "m3gnet-hold-out-not-a-formula": (["train", "m3gnet", "--data", "{tmp}/none.db", "--out", "{tmp}/m",
+                                       "--hold-out", "NaCl,Qq"], "--hold-out"),
     # data generate, dismai and summary
     "n-random-negative": (["data", "generate", "--out", "{tmp}/d.db", "--compositions", "ZnO", "--n-random", "-1"],
                           "0 or more"),

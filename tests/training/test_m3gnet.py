@@ -9,7 +9,6 @@ import matgl
 import numpy as np
 import pytest
 from ase.build import bulk
-from pymatgen.core import Composition
 
 from ase_lcom.calculators import get_calculator, load_matgl_potential, relax
 from ase_lcom.data.perturbed_frames import framed_crystals, labelled, write_perturbed_frames
@@ -21,6 +20,7 @@ from ase_lcom.training.m3gnet import (
     M3GNetTrainingError,
     _dataset,
     evaluate,
+    frame_splits,
     read_frames,
     read_history,
     train_m3gnet,
@@ -112,29 +112,37 @@ def test_fine_tuning_keeps_elements_and_held_out_compositions(frames_db, tmp_pat
         train_m3gnet(frames + mgo * 2, tmp_path / "other", config=FEW, init=tmp_path / "base", progress=False)
 
 
-def test_hold_out_validates_on_a_composition_the_start_trained_on(frames_db, tmp_path):
+def test_hold_out_overrides_the_split_of_the_start(frames_db, tmp_path):
     frames = read_frames(frames_db)
     train_m3gnet(frames, tmp_path / "base", TINY, FEW, progress=False)
     base = json.loads((tmp_path / "base" / "split.json").read_text())
     moved = base["train"][0]
-    config = M3GNetTrainConfig(**{**vars(FEW), "epochs": 1, "hold_out": (moved,)})
-    metrics = train_m3gnet(frames, tmp_path / "tuned", config=config, init=tmp_path / "base", progress=False)
-    tuned = json.loads((tmp_path / "tuned" / "split.json").read_text())
-    assert moved in tuned["val"] and moved not in tuned["train"]
-    assert set(tuned["val"]) == {moved, *base["val"]} and metrics["val_frames"] == 8
-    # the one training composition's elements are all the fine-tuned potential answers for
-    (kept,) = tuned["train"]
-    covered = sorted(Composition(kept).elements, key=lambda e: e.Z)
-    assert metrics["trained_elements"] == [e.symbol for e in covered] and len(metrics["elements"]) == 4
-    calculator = get_calculator("m3gnet", model=tmp_path / "tuned")
-    atoms = CELLS[f"{kept}/rocksalt"].copy()
-    atoms.calc = calculator
-    assert np.isfinite(atoms.get_potential_energy())
-    other = next(c for c in tuned["val"] if set(Composition(c).elements) - set(covered))
-    atoms = CELLS[f"{other}/rocksalt"].copy()
-    atoms.calc = calculator
-    with pytest.raises(ElementCoverageError, match="was not trained on"):
-        atoms.get_potential_energy()
+    structures = [to_structure(a) for a in frames]
+    splits = frame_splits(structures, 0.34, 0, init=tmp_path / "base", hold_out=(moved,))
+    formulas = {name: {r.formula for r in part} for name, part in splits.items()}
+    assert formulas["val"] == {moved, *base["val"]} and formulas["train"] == set(base["train"]) - {moved}
+
+
+def test_a_potential_answers_only_for_the_elements_it_trained_on(frames_db, tmp_path):
+    """LiCl held out has Li, which no training frame has: it is not validated on, and the potential refuses it
+    although its network has a Li embedding."""
+    licl = {"LiCl/rocksalt": bulk("LiCl", "rocksalt", a=5.13)}
+    write_perturbed_frames(licl.items(), tmp_path / "licl.db", get_calculator("chgnet"), "chgnet", n_per_crystal=4)
+    frames = read_frames(frames_db) + read_frames(tmp_path / "licl.db")
+    config = M3GNetTrainConfig(epochs=1, batch_size=4, val_fraction=0.01, hold_out=("NaCl", "LiCl"))
+    metrics = train_m3gnet(frames, tmp_path / "p", TINY, config, progress=False)
+    assert json.loads((tmp_path / "p" / "split.json").read_text())["val"] == ["NaCl"]
+    assert metrics["unused_compositions"] == ["LiCl"] and metrics["val_frames"] == 4
+    assert metrics["trained_elements"] == ["F", "Na", "Cl", "K"] and "Li" in metrics["elements"]
+    calculator = get_calculator("m3gnet", model=tmp_path / "p")
+    for name, atoms in (("NaCl", CELLS["NaCl/rocksalt"]), ("LiCl", licl["LiCl/rocksalt"])):
+        atoms = atoms.copy()
+        atoms.calc = calculator
+        if name == "NaCl":
+            assert np.isfinite(atoms.get_potential_energy())
+        else:
+            with pytest.raises(ElementCoverageError, match="was not trained on Li; it covers 4 elements"):
+                atoms.get_potential_energy()
 
 
 def test_the_train_m3gnet_command_reports_held_out_errors_and_plots(frames_db, tmp_path, capsys):
