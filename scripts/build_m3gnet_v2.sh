@@ -7,7 +7,7 @@
 # it in ase_lcom/pretrained/m3gnet. The fine-tune holds out HOLD_OUT besides v1's own held-out compositions (KCl
 # among the GPAW ones): compositions whose GPAW labels it never sees, for an honest held-out error. Rerunning the
 # same command resumes the fine-tune from its last checkpoint (a new frame count is another run: use a new RUNS).
-# Then the acceptance check and the CSP26 polymorph orderings of the result.
+# Then the acceptance check of the result (the polymorph orderings run on the shipped model: BENCHMARKS.md).
 set -euo pipefail
 RUNS=${1:-runs}
 V1_COMMIT=${V1_COMMIT:-a0ebf9f}
