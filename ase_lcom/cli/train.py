@@ -105,8 +105,8 @@ def register(sub: Any) -> None:
     m3gnet.add_argument("--label-calculator", metavar="NAME", help="train only on frames labelled by this calculator "
                         "(e.g. gpaw, chgnet; default all)")
     m3gnet.add_argument("--init", metavar="DIR", help="fine-tune this matgl potential: its weights and elements, "
-                        "element references refitted to the data; its held-out compositions stay held out, its "
-                        "training ones train, new ones are split by --val-fraction")
+                        "element references shifted to the data's energy zero; its held-out compositions stay held "
+                        "out, its training ones train, new ones are split by --val-fraction")
     m3gnet.add_argument("--epochs", type=POSITIVE_INT, default=20)
     m3gnet.add_argument("--batch-size", type=POSITIVE_INT, default=16)
     m3gnet.add_argument("--lr", type=POSITIVE_FLOAT, default=1e-3)

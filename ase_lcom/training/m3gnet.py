@@ -178,8 +178,8 @@ def train_m3gnet(frames: Sequence[Atoms], out: str | os.PathLike, model: M3GNetC
     model
         Size of a new potential; ignored with ``init``.
     init
-        A matgl potential directory to fine-tune: its weights and elements; element references are refitted to
-        these frames' energies (another calculator's energy zero).
+        A matgl potential directory to fine-tune: its weights and elements; its element references are shifted
+        to these frames' energies (another calculator's energy zero, :func:`shifted_element_refs`).
     threads
         Torch threads while training (restored afterwards).
     data
@@ -236,9 +236,15 @@ def train_m3gnet(frames: Sequence[Atoms], out: str | os.PathLike, model: M3GNetC
         train_frames = [frames[i] for i in index["train"]]
         forces = np.concatenate([a.calc.results["forces"].ravel() for a in train_frames])
         data_std = float(base.data_std) if base is not None else float(np.sqrt(np.mean(forces**2)) or 1.0)
+        if base is not None:
+            refs = shifted_element_refs(base, train_set, config.batch_size)
+        else:
+            from matgl.utils.training import fit_element_refs
+
+            refs = fit_element_refs([structures[i] for i in index["train"]],
+                                    [a.calc.results["energy"] for a in train_frames], elements)
         started = time.perf_counter()
-        module = _fit(network, train_set, val_set, train_frames, [structures[i] for i in index["train"]],
-                      elements, data_std, config, out, progress)
+        module = _fit(network, train_set, val_set, refs, data_std, config, out, progress)
         potential = module.model
         potential.eval()
         metrics = {"train_frames": len(index["train"]), "val_frames": len(index["val"]),
@@ -267,16 +273,37 @@ def _new_model(config: M3GNetConfig, elements: tuple[str, ...]) -> torch.nn.Modu
                   cutoff=config.cutoff, threebody_cutoff=config.threebody_cutoff)
 
 
-def _fit(network: torch.nn.Module, train_set: Any, val_set: Any, train_frames: Sequence[Atoms],
-         train_structures: Sequence[Structure], elements: tuple[str, ...], data_std: float,
+def shifted_element_refs(potential: Any, dataset: Any, batch_size: int = 16) -> np.ndarray:
+    """A fine-tuning start's element offsets plus the least-squares per-element shift of its energies to the
+    labels of ``dataset`` (another calculator's energy zero).
+
+    Fitting the offsets afresh (matgl's ``fit_element_refs``) would set to zero their part that no label fixes
+    (binary compounds fix sums such as mu_Na + mu_Cl, not each term), moving compositions outside the training
+    set by up to eV/atom; the minimum-norm shift leaves that part where the start had it.
+    """
+    from matgl.graph.data import MGLDataLoader
+
+    loader, _ = MGLDataLoader(dataset, dataset, batch_size=batch_size, num_workers=0)
+    n_types = len(potential.model.element_types)
+    counts, residuals = [], []
+    for graph, lattice, state, energy, *_ in loader:
+        predicted = potential(g=graph, lat=lattice, state_attr=state)[0].detach()
+        n = torch.zeros(len(predicted), n_types)
+        n.index_put_((graph.batch, graph.node_type), torch.ones(len(graph.batch)), accumulate=True)
+        counts.append(n.numpy())
+        residuals.append((energy - predicted).numpy())
+    shift = np.linalg.lstsq(np.concatenate(counts), np.concatenate(residuals), rcond=None)[0]
+    return potential.element_refs.property_offset.detach().numpy().astype(float) + shift
+
+
+def _fit(network: torch.nn.Module, train_set: Any, val_set: Any, refs: np.ndarray, data_std: float,
          config: M3GNetTrainConfig, out: Path, progress: bool) -> Any:
     """Lightning fit of matgl's ``PotentialLightningModule``; resumes from ``out/checkpoints/last.ckpt``."""
     import lightning as pl
     from lightning.pytorch.callbacks import ModelCheckpoint
     from matgl.graph.data import MGLDataLoader
-    from matgl.utils.training import PotentialLightningModule, fit_element_refs
+    from matgl.utils.training import PotentialLightningModule
 
-    refs = fit_element_refs(train_structures, [a.calc.results["energy"] for a in train_frames], elements)
     train_loader, val_loader = MGLDataLoader(train_set, val_set, batch_size=config.batch_size, num_workers=0,
                                              generator=torch.Generator().manual_seed(config.seed))
     module = PotentialLightningModule(

@@ -8,6 +8,7 @@ import ase.db
 import matgl
 import numpy as np
 import pytest
+import torch
 from ase.build import bulk
 
 from ase_lcom.calculators import get_calculator, load_matgl_potential, relax
@@ -23,6 +24,7 @@ from ase_lcom.training.m3gnet import (
     frame_splits,
     read_frames,
     read_history,
+    shifted_element_refs,
     train_m3gnet,
 )
 
@@ -71,6 +73,37 @@ def test_stress_labels_follow_matgl_units_and_sign(tmp_path):
     errors = evaluate(load_matgl_potential(tmp_path / "p"), dataset)
     assert errors["val_energy_mae"] < 1e-3 and errors["val_force_mae"] < 1e-3
     assert errors["val_stress_mae"] < 1e-4 * np.abs(stresses).mean() * 160.2  # GPa; a flipped sign errs by 2x
+
+
+def test_a_fine_tune_shifts_the_start_element_offsets_to_the_new_energy_zero(tmp_path):
+    """Labels = the start's own energies + a constant per element (another calculator's zero): the shifted
+    offsets reproduce them, and an element without frames (Li) keeps the start's offset."""
+    from matgl.apps.pes import Potential
+    from matgl.models import M3GNet
+
+    torch.manual_seed(0)
+    elements = ("Li", "F", "Na", "Cl", "K")
+    start = Potential(model=M3GNet(element_types=elements, is_intensive=False, units=8, nblocks=1),
+                      element_refs=np.array([-1.0, -2.0, -3.0, -4.0, -5.0]))
+    start.save(tmp_path / "start")
+    calculator = get_calculator("m3gnet", model=tmp_path / "start")
+    shift = {"F": 0.3, "Na": -0.7, "Cl": 0.2, "K": 1.1}
+    frames = []
+    for name, atoms in CELLS.items():
+        for scale in (0.97, 1.03):
+            cell = atoms.copy()
+            cell.set_cell(cell.cell * scale, scale_atoms=True)
+            labelled_cell = labelled(cell, calculator)
+            labelled_cell.calc.results["energy"] += sum(shift[el] for el in cell.get_chemical_symbols())
+            frames.append(labelled_cell)
+    dataset = _dataset([to_structure(a) for a in frames], frames, elements, 5.0, str(tmp_path / "graphs"))
+    refs = shifted_element_refs(load_matgl_potential(tmp_path / "start"), dataset, batch_size=4)
+    change = refs - np.array([-1.0, -2.0, -3.0, -4.0, -5.0])
+    assert change[0] == pytest.approx(0.0)  # Li: no frame
+    for atoms in frames:  # the offsets' change makes up each frame's shift
+        symbols = atoms.get_chemical_symbols()
+        assert np.array([symbols.count(el) for el in elements]) @ change == pytest.approx(
+            sum(shift[el] for el in symbols), abs=1e-4)
 
 
 def test_train_save_load_and_relax_with_a_tiny_potential(frames_db, tmp_path):
