@@ -11,7 +11,7 @@
 set -euo pipefail
 RUNS=${1:-runs}
 V1_COMMIT=${V1_COMMIT:-a0ebf9f}
-HOLD_OUT=${HOLD_OUT:-LiCl,MgS,CaS}
+HOLD_OUT=${HOLD_OUT:-LiCl,MgS}
 EPOCHS=${EPOCHS:-20}
 THREADS=${THREADS:-2}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
