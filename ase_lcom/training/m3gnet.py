@@ -278,8 +278,8 @@ def shifted_element_refs(potential: Any, dataset: Any, batch_size: int = 16) -> 
     labels of ``dataset`` (another calculator's energy zero).
 
     Fitting the offsets afresh (matgl's ``fit_element_refs``) would set to zero their part that no label fixes
-    (binary compounds fix sums such as mu_Na + mu_Cl, not each term), moving compositions outside the training
-    set by up to eV/atom; the minimum-norm shift leaves that part where the start had it.
+    (binary compounds fix sums such as mu_Na + mu_Cl, not each term), an arbitrary choice for compositions outside
+    the training set; the minimum-norm shift leaves that part where the start had it.
     """
     from matgl.graph.data import MGLDataLoader
 
