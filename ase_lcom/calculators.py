@@ -230,9 +230,14 @@ def m3gnet_elements(directory: str | os.PathLike, potential: Any) -> tuple[str, 
     """The elements a matgl potential in ``directory`` answers for: its :data:`M3GNET_COVERAGE_FILE` when there
     is one, else every element type of its network."""
     coverage = Path(directory) / M3GNET_COVERAGE_FILE
-    if coverage.is_file():
-        return tuple(json.loads(coverage.read_text())["elements"])
-    return tuple(potential.model.element_types)
+    if not coverage.is_file():
+        return tuple(potential.model.element_types)
+    try:
+        elements = json.loads(coverage.read_text())["elements"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CalculatorError(f"cannot read {coverage}: {type(exc).__name__} ({exc}); it should hold "
+                              '{"elements": [...]}') from None
+    return tuple(str(e) for e in elements)
 
 
 def _m3gnet(model: str | os.PathLike | None = None, device: str = "cpu") -> BaseCalculator:

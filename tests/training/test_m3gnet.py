@@ -13,7 +13,7 @@ from ase.build import bulk
 
 from ase_lcom.calculators import get_calculator, load_matgl_potential, relax
 from ase_lcom.data.perturbed_frames import framed_crystals, labelled, write_perturbed_frames
-from ase_lcom.errors import ElementCoverageError
+from ase_lcom.errors import CalculatorError, ElementCoverageError
 from ase_lcom.structure import to_structure
 from ase_lcom.training.m3gnet import (
     M3GNetConfig,
@@ -176,6 +176,9 @@ def test_a_potential_answers_only_for_the_elements_it_trained_on(frames_db, tmp_
         else:
             with pytest.raises(ElementCoverageError, match="was not trained on Li; it covers 4 elements"):
                 atoms.get_potential_energy()
+    (tmp_path / "p" / "coverage.json").write_text("{broken")
+    with pytest.raises(CalculatorError, match=r"cannot read .*coverage.json: JSONDecodeError"):
+        get_calculator("m3gnet", model=tmp_path / "p")
 
 
 def test_the_train_m3gnet_command_reports_held_out_errors_and_plots(frames_db, tmp_path, capsys):
