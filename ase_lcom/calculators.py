@@ -241,8 +241,8 @@ def m3gnet_elements(directory: str | os.PathLike, potential: Any) -> tuple[str, 
 
 
 def _m3gnet(model: str | os.PathLike | None = None, device: str = "cpu") -> BaseCalculator:
-    potential = load_matgl_potential(model)
     directory = find_m3gnet_model(model)
+    potential = load_matgl_potential(directory)
     return _element_checked_pes_calculator()(potential.to(device), name=str(directory),
                                               elements=m3gnet_elements(directory, potential), stress_unit="eV/A3")
 
