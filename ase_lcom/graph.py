@@ -42,6 +42,84 @@ def _image_ranges(lattice: torch.Tensor, cutoff: float) -> torch.Tensor:
     return torch.ceil(cutoff / spacing).long()
 
 
+def _minimum_image_suffices(lattice: torch.Tensor, cutoff: float) -> bool:
+    """Whether every cell of the batch is orthogonal with all edges longer than twice ``cutoff``: then each
+    pair has at most one image within the cutoff, the one that rounding the fractional difference gives."""
+    gram = lattice @ lattice.transpose(-1, -2)
+    lengths = torch.diagonal(gram, dim1=-2, dim2=-1).sqrt()
+    off_diagonal = (gram - torch.diag_embed(lengths**2)).abs().max()
+    return bool(off_diagonal <= 1e-9 * lengths.max() ** 2 and lengths.min() > 2 * cutoff)
+
+
+def _equal_cells_nearest_images(frac: torch.Tensor, lattice: torch.Tensor, atoms: int, cutoff: float,
+                                chunk_size: int) -> tuple[torch.Tensor, ...]:
+    """Edges of crystals of ``atoms`` atoms each where the nearest image is the only candidate
+    (:func:`_minimum_image_suffices`): all pairs of a crystal at once, ordered by receiving atom."""
+    batch = lattice.shape[0]
+    coords = frac.view(batch, atoms, 3)
+    squared_lengths = (lattice**2).sum(-1)
+    not_self = ~torch.eye(atoms, dtype=torch.bool, device=frac.device)
+    step = max(1, chunk_size // (atoms * atoms))
+    srcs, dsts, offs, dists = [], [], [], []
+    for start in range(0, batch, step):
+        x = coords[start:start + step]
+        delta = x[:, None, :, :] - x[:, :, None, :]  # [crystal, dst, src]: r_src - r_dst
+        shift = -torch.round(delta)
+        squared = ((delta + shift) ** 2 * squared_lengths[start:start + step, None, None, :]).sum(-1)
+        crystal, dst, src = ((squared <= cutoff**2) & not_self).nonzero(as_tuple=True)
+        first = (crystal + start) * atoms
+        srcs.append(first + src)
+        dsts.append(first + dst)
+        offs.append(shift[crystal, dst, src])
+        dists.append(squared[crystal, dst, src].sqrt())
+    return torch.cat(srcs), torch.cat(dsts), torch.cat(offs), torch.cat(dists)
+
+
+def _pair_images(frac: torch.Tensor, lat: torch.Tensor, num_atoms: torch.Tensor, cutoff: float, chunk_size: int,
+                 nearest_only: bool) -> tuple[torch.Tensor, ...]:
+    """Edges of any batch: every (pair, image) candidate within the image ranges, or the nearest image of each
+    pair with ``nearest_only``; ordered by receiving atom."""
+    device, dtype = frac.device, lat.dtype
+    first = torch.cumsum(num_atoms, 0) - num_atoms
+    pairs_per = num_atoms**2
+    pair_batch = torch.repeat_interleave(torch.arange(num_atoms.shape[0], device=device), pairs_per)
+    local = torch.arange(int(pairs_per.sum()), device=device) - torch.repeat_interleave(
+        torch.cumsum(pairs_per, 0) - pairs_per, pairs_per)
+    dst_all = first[pair_batch] + torch.div(local, num_atoms[pair_batch], rounding_mode="floor")
+    src_all = first[pair_batch] + local % num_atoms[pair_batch]
+
+    top = _image_ranges(lat, cutoff).max(0).values.tolist()
+    axes = [torch.arange(-n, n + 1, device=device, dtype=dtype) for n in top]
+    shifts = torch.cartesian_prod(*axes).reshape(-1, 3)
+    zero_shift = (shifts == 0).all(-1)
+    squared_lengths = (lat**2).sum(-1)
+
+    srcs, dsts, offs, dists = [], [], [], []
+    step = chunk_size if nearest_only else max(1, chunk_size // shifts.shape[0])
+    for start in range(0, src_all.shape[0], step):
+        src, dst, batch = src_all[start:start + step], dst_all[start:start + step], pair_batch[start:start + step]
+        delta = frac[src] - frac[dst]  # (P, 3)
+        if nearest_only:  # one candidate image per pair: the nearest
+            shift = -torch.round(delta)
+            dist = ((delta + shift) ** 2 * squared_lengths[batch]).sum(-1).sqrt()  # orthogonal rows
+            p = ((dist <= cutoff) & (src != dst)).nonzero(as_tuple=True)[0]
+            srcs.append(src[p])
+            dsts.append(dst[p])
+            offs.append(shift[p])
+            dists.append(dist[p])
+            continue
+        disp = (delta[:, None, :] + shifts[None, :, :])  # (P, K, 3) fractional
+        vec = torch.einsum("pkc,pcd->pkd", disp, lat[batch])
+        dist = vec.norm(dim=-1)
+        keep = (dist <= cutoff) & ~((src == dst)[:, None] & zero_shift[None, :])
+        p, k = keep.nonzero(as_tuple=True)
+        srcs.append(src[p])
+        dsts.append(dst[p])
+        offs.append(shifts[k])
+        dists.append(dist[p, k])
+    return torch.cat(srcs), torch.cat(dsts), torch.cat(offs), torch.cat(dists)
+
+
 def radius_graph_pbc(
     frac_coords: torch.Tensor,
     lattice: torch.Tensor,
@@ -67,42 +145,18 @@ def radius_graph_pbc(
     chunk_size
         Upper bound on pair-image candidates held in memory at once.
     """
-    device, dtype = frac_coords.device, lattice.dtype
     with torch.no_grad():
-        raw = frac_coords.detach().to(dtype)
+        raw = frac_coords.detach().to(lattice.dtype)
         cell_of = torch.floor(raw)
         frac = raw - cell_of  # wrapped into [0, 1); offsets are mapped back to the unwrapped input below
         lat = lattice.detach()
-        first = torch.cumsum(num_atoms, 0) - num_atoms
-        pairs_per = num_atoms**2
-        pair_batch = torch.repeat_interleave(torch.arange(num_atoms.shape[0], device=device), pairs_per)
-        local = torch.arange(int(pairs_per.sum()), device=device) - torch.repeat_interleave(
-            torch.cumsum(pairs_per, 0) - pairs_per, pairs_per)
-        dst_all = first[pair_batch] + torch.div(local, num_atoms[pair_batch], rounding_mode="floor")
-        src_all = first[pair_batch] + local % num_atoms[pair_batch]
-
-        top = _image_ranges(lat, cutoff).max(0).values.tolist()
-        axes = [torch.arange(-n, n + 1, device=device, dtype=dtype) for n in top]
-        shifts = torch.cartesian_prod(*axes).reshape(-1, 3)
-        zero_shift = (shifts == 0).all(-1)
-
-        srcs, dsts, offs, dists = [], [], [], []
-        step = max(1, chunk_size // shifts.shape[0])
-        for start in range(0, src_all.shape[0], step):
-            src, dst, batch = src_all[start:start + step], dst_all[start:start + step], pair_batch[start:start + step]
-            delta = frac[src] - frac[dst]  # (P, 3)
-            disp = (delta[:, None, :] + shifts[None, :, :])  # (P, K, 3) fractional
-            vec = torch.einsum("pkc,pcd->pkd", disp, lat[batch])
-            dist = vec.norm(dim=-1)
-            keep = (dist <= cutoff) & ~((src == dst)[:, None] & zero_shift[None, :])
-            p, k = keep.nonzero(as_tuple=True)
-            srcs.append(src[p])
-            dsts.append(dst[p])
-            offs.append(shifts[k])
-            dists.append(dist[p, k])
-        src, dst = torch.cat(srcs), torch.cat(dsts)
-        offsets, dist = torch.cat(offs), torch.cat(dists)
+        nearest_only = _minimum_image_suffices(lat, cutoff)
+        if nearest_only and bool((num_atoms == num_atoms[0]).all()):
+            src, dst, offsets, dist = _equal_cells_nearest_images(frac, lat, int(num_atoms[0]), cutoff, chunk_size)
+        else:
+            src, dst, offsets, dist = _pair_images(frac, lat, num_atoms, cutoff, chunk_size, nearest_only)
         offsets = offsets - cell_of[src] + cell_of[dst]
+        device = frac.device
 
         if max_neighbors is not None:
             order = torch.argsort(dist, stable=True)

@@ -7,7 +7,8 @@ Run: python benchmarks/train_generators.py --kind cryingan --dataset alloy-1500K
 
 Training stops after ``--epochs`` or once ``--hours`` of training have been spent (summed over resumed runs);
 rerunning the same command resumes from OUT/last.pt. OUT receives generator.pt, history.json and
-loss_curves.png. Alloy sets use the published CryinGAN settings (lambda 0.1, 63 whole-FCC-cell translations),
+loss_curves.png. Alloy sets use the published CryinGAN settings (lambda 0.1, 63 whole-FCC-cell translations; an epoch
+draws ``--shifts-per-epoch`` of the 64 copies of each structure, 0 for all of them as published),
 other sets lambda 0.05 and no translations; the diffusion noise reaches 0.05 (a-Si) or 0.1 (others).
 
 ``--time-batches K`` trains K batches of each model on random 256-atom Fe-Ni-Cr data in a 14.4 A cube
@@ -28,7 +29,7 @@ import numpy as np
 import torch
 from pymatgen.core import Lattice, Structure
 
-from ase_lcom.benchmarks.dismai import generator_for_dataset
+from ase_lcom.benchmarks.dismai import GENERATOR_SIZES, generator_for_dataset
 from ase_lcom.data.fixed_lattice import FixedLatticeDataset
 from ase_lcom.generators import StructureGenerator
 from ase_lcom.generators.cdvae import CDVAEGenerator, CDVAETrainConfig
@@ -88,6 +89,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1_000_000, help="epoch limit (the budget usually stops first)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--size", choices=GENERATOR_SIZES, default="cpu",
+                        help="cpu: hours on two cores (default); published: the paper's sizes")
+    parser.add_argument("--shifts-per-epoch", type=int,
+                        help="CryinGAN on alloys: whole-cell shifts of each structure per epoch (0: all 64, published; "
+                        "default 1 at --size cpu)")
     parser.add_argument("--samples", type=int, default=0, help="structures to sample after training")
     parser.add_argument("--samples-out", default="generated.extxyz", help="file under OUT for the samples")
     parser.add_argument("--time-batches", type=int, default=0)
@@ -109,7 +115,8 @@ def main() -> None:
     dataset = load_dataset(args.dataset, args.root)
     for kind in kinds:
         out = Path(args.out) / kind if len(kinds) > 1 else Path(args.out)
-        model = generator_for_dataset(kind, dataset, args.epochs, args.hours * 3600, args.device, args.seed)
+        model = generator_for_dataset(kind, dataset, args.epochs, args.hours * 3600, args.device, args.seed,
+                                      args.size, args.shifts_per_epoch)
         start = time.perf_counter()
         history = model.fit(dataset, out)
         plot_loss_curves(history, path=out / "loss_curves.png")

@@ -45,6 +45,31 @@ def test_radius_graph_matches_ase(seed, cutoff):
     assert float(vectors.norm(dim=-1).max()) <= cutoff + 1e-9
 
 
+@pytest.mark.parametrize(("lengths", "sizes"), [((7.0, 8.0, 9.5), (40, 40, 40)), ((6.1, 6.1, 6.1), (40, 25))])
+def test_orthogonal_cells_above_twice_the_cutoff_match_ase(lengths, sizes):
+    """The minimum-image paths (orthogonal cells, edges longer than 2 x cutoff; crystals of one size and of
+    several) find ASE's edges and images, from wrapped and unwrapped coordinates alike."""
+    rng = np.random.default_rng(3)
+    cells = [Atoms(numbers=rng.integers(1, 30, n), scaled_positions=rng.random((n, 3)), cell=np.diag(lengths),
+                   pbc=True) for n in sizes]
+    batch = CrystalBatch.from_structures(cells, niggli=False)
+    graph = radius_graph_pbc(batch.frac_coords, batch.lattice, batch.num_atoms, 3.0)
+    ours = {(int(s), int(d), *map(int, o)) for s, d, o in zip(*graph.edge_index, graph.offsets.round())}
+    assert len(ours) == graph.num_edges > 0
+    assert ours == ase_edges(cells, 3.0)
+    shifted = batch.frac_coords + torch.randint(-2, 3, batch.frac_coords.shape, dtype=batch.frac_coords.dtype)
+    moved = radius_graph_pbc(shifted, batch.lattice, batch.num_atoms, 3.0)
+    key = lambda g, f: sorted(zip(g.edge_index[0].tolist(), g.edge_index[1].tolist(),
+                                  np.round(edge_vectors(f, batch.lattice, batch.batch, g).numpy(), 8).tolist()))
+    assert key(moved, shifted) == key(graph, batch.frac_coords)
+    nearest = radius_graph_pbc(batch.frac_coords, batch.lattice, batch.num_atoms, 3.0, max_neighbors=5, chunk_size=999)
+    lengths = edge_vectors(batch.frac_coords, batch.lattice, batch.batch, nearest).norm(dim=-1)
+    all_lengths = edge_vectors(batch.frac_coords, batch.lattice, batch.batch, graph).norm(dim=-1)
+    for atom in range(int(batch.num_atoms.sum())):  # the five nearest of each atom, chunked by crystal
+        expected = torch.sort(all_lengths[graph.edge_index[1] == atom]).values[:5]
+        torch.testing.assert_close(torch.sort(lengths[nearest.edge_index[1] == atom]).values, expected)
+
+
 def test_unwrapped_coordinates_give_the_same_vectors():
     cells = random_cells(5, count=3)
     batch = CrystalBatch.from_structures(cells, niggli=False)

@@ -99,14 +99,26 @@ def dataset_kind(dataset: FixedLatticeDataset) -> Kind:
     return "alloy"
 
 
+GENERATOR_SIZES = ("cpu", "published")
+"""``cpu``: a default run trains and samples in hours on two cores; ``published``: the paper's sizes (a GPU)."""
+
+CPU_DIFFUSION = {"hidden": 64, "num_layers": 3, "cutoff": 4.0, "max_neighbors": 16}
+"""The CPU-sized denoiser: 4 A reaches the second neighbour shell of the FCC alloys (3.6 A) and of a-Si (3.8 A)."""
+CPU_DIFFUSION_STEPS = 25
+"""Noise levels of the CPU-sized sampler (two denoiser calls each; DiffCSP: 1000)."""
+
+
 def generator_for_dataset(kind: str, dataset: FixedLatticeDataset, epochs: int | None = None,
-                          max_seconds: float | None = None, device: str = "cpu", seed: int = 0
-                          ) -> StructureGenerator:
+                          max_seconds: float | None = None, device: str = "cpu", seed: int = 0,
+                          size: str = "cpu", shifts_per_epoch: int | None = None) -> StructureGenerator:
     """A generator with the Dismai-Bench settings for ``dataset`` (untrained; call ``fit``).
 
-    CryinGAN: lambda 0.1 and every translation by whole FCC cells for alloys, lambda 0.05 and none otherwise;
-    coordinate diffusion: noise up to 0.05 (a-Si) or 0.1; the CD-VAE: its defaults. ``epochs`` defaults to
-    each generator's published number.
+    CryinGAN (the published architecture at either size): lambda 0.1 and the translations by whole FCC cells
+    for alloys, lambda 0.05 and none otherwise; an epoch draws ``shifts_per_epoch`` of the 64 shifted copies
+    of each alloy structure (default 1 at ``size="cpu"``, 0 = all 64, the published epoch, at ``"published"``).
+    Coordinate diffusion: noise up to 0.05 (a-Si) or 0.1; at ``"cpu"`` the :data:`CPU_DIFFUSION` denoiser and
+    :data:`CPU_DIFFUSION_STEPS` sampling levels, at ``"published"`` ours of DiffCSP's size and 1000 levels.
+    The CD-VAE: its defaults. ``epochs`` defaults to each generator's published number.
     """
     from ase_lcom.generators.cdvae import CDVAEGenerator, CDVAETrainConfig
     from ase_lcom.generators.cryingan import CryinGAN
@@ -116,6 +128,9 @@ def generator_for_dataset(kind: str, dataset: FixedLatticeDataset, epochs: int |
     from ase_lcom.training.cryingan import CryinGANTrainConfig
     from ase_lcom.training.generator_loop import supercell_translations
 
+    if size not in GENERATOR_SIZES:
+        raise DismaiBenchmarkError(f"unknown generator size {size!r}; use {' or '.join(GENERATOR_SIZES)}")
+    cpu = size == "cpu"
     settings: dict[str, Any] = {"seed": seed, "device": device, "max_seconds": max_seconds}
     if epochs is not None:
         settings["epochs"] = epochs
@@ -125,11 +140,15 @@ def generator_for_dataset(kind: str, dataset: FixedLatticeDataset, epochs: int |
         if alloy:
             shifts = supercell_translations(dataset.lattice, AlloyReference.from_structure(dataset.template)
                                             .lattice_constant)
+        per_epoch = (1 if cpu else 0) if shifts_per_epoch is None else shifts_per_epoch
         return CryinGAN(train_config=CryinGANTrainConfig(dist_weight=0.1 if alloy else 0.05, translations=shifts,
+                                                         shifts_per_epoch=per_epoch if shifts > 1 else 0,
                                                          **settings))
     if kind == "diffusion":
         sigma = 0.05 if dataset.species_order == ["Si"] else 0.1
-        return CoordinateDiffusion(DiffusionConfig(sigma_max=sigma), DiffusionTrainConfig(**settings))
+        model = DiffusionConfig(sigma_max=sigma, **(CPU_DIFFUSION if cpu else {}))
+        return CoordinateDiffusion(model, DiffusionTrainConfig(**settings),
+                                   sample_steps=CPU_DIFFUSION_STEPS if cpu else 1000)
     if kind == "cdvae":
         return CDVAEGenerator(train_config=CDVAETrainConfig(**settings))
     raise DismaiBenchmarkError(f"unknown generator kind {kind!r}; use cryingan, diffusion or cdvae")

@@ -11,6 +11,7 @@ from typing import Any
 from ase_lcom.cli.common import (
     EXCLUDE_HELP,
     NON_NEGATIVE_FLOAT,
+    NON_NEGATIVE_INT,
     POSITIVE_FLOAT,
     POSITIVE_INT,
     PROG,
@@ -90,6 +91,11 @@ def register(sub: Any) -> None:
     gen.add_argument("--max-seconds", type=POSITIVE_FLOAT, default=7200.0,
                      help="stop once training has taken this long, summed over resumed runs (default 7200)")
     gen.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    gen.add_argument("--size", choices=("cpu", "published"), default="cpu",  # dismai.GENERATOR_SIZES
+                     help="cpu (default): a CPU-sized diffusion denoiser and sampler, CryinGAN epochs of one random "
+                     "whole-cell shift per alloy structure; published: the paper's sizes and epochs (a GPU)")
+    gen.add_argument("--shifts-per-epoch", type=NON_NEGATIVE_INT, metavar="K",
+                     help="CryinGAN on alloys: shifted copies of each structure per epoch (0: all 64)")
     gen.add_argument("--seed", type=SEED, default=0)
     gen.add_argument("--ddp", action="store_true", help="data-parallel over the processes of a torchrun launch, "
                      "e.g. torchrun --nproc-per-node 4 -m ase_lcom.cli train generator --ddp --device cuda ...")
@@ -185,7 +191,8 @@ def run_generator(args: argparse.Namespace) -> int:
 
     dataset = load_dataset(args.dataset, args.root)
     generator = generator_for_dataset(args.kind, dataset, epochs=args.epochs, max_seconds=args.max_seconds,
-                                      device=args.device, seed=args.seed)
+                                      device=args.device, seed=args.seed, size=args.size,
+                                      shifts_per_epoch=args.shifts_per_epoch)
     out = Path(args.out)
     history = generator.fit(dataset, out, progress=not args.quiet, ddp=args.ddp)
     if args.ddp and not is_main_process():

@@ -4,7 +4,8 @@ Critic loss ``L_D = [D_c(fake) - D_c(real) + w GP_c] + lambda [D_d(fake) - D_d(r
 ``L_G = -D_c(fake) - lambda D_d(fake)``; both critics step on every batch, the generator on every
 ``generator_interval``-th. Adam at 5e-5, betas (0.5, 0.999), batch 32 (the published settings). With
 ``translations`` > 1 every training structure is also used shifted by each whole unit cell of its supercell
-(the published alloy models: 4 x 4 x 4 FCC cells, 64 copies); an epoch passes over all copies.
+(the published alloy models: 4 x 4 x 4 FCC cells, 64 copies); an epoch passes over all copies, or over
+``shifts_per_epoch`` randomly drawn copies of each structure.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class CryinGANTrainConfig:
     translations: int = 1
     """Unit-cell repeats of the supercell along each axis; ``translations**3`` shifted copies are trained on
     (see :func:`~ase_lcom.training.generator_loop.supercell_translations`)."""
+    shifts_per_epoch: int = 0
+    """Shifted copies of each structure an epoch draws at random: 0 passes over all ``translations**3`` (the
+    published epoch, 64 passes over an alloy set); 1 makes an epoch one pass, each structure shifted at random."""
     seed: int = 0
     device: str = "cpu"
     max_seconds: float | None = None
@@ -180,7 +184,7 @@ def train_cryingan(
 
         gen.train()
         rng = epoch_generator(tcfg.seed, epoch)
-        order = augmented_order(len(frac), len(shifts), rng)
+        order = augmented_order(len(frac), len(shifts), rng, tcfg.shifts_per_epoch)
         rng = setup.epoch_rng(rng, tcfg.seed, epoch)
         sums: dict[str, float] = {}
         counts = {"critic": 0, "generator": 0}

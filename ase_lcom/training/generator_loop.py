@@ -100,10 +100,21 @@ def supercell_translations(lattice: Lattice, unit_length: float, tol: float = 1e
     return count
 
 
-def augmented_order(num_structures: int, num_shifts: int, generator: torch.Generator) -> torch.Tensor:
-    """A random order of every (structure, shift) pair, as ``(count, 2)`` indices."""
-    flat = torch.randperm(num_structures * num_shifts, generator=generator)
-    return torch.stack([flat // num_shifts, flat % num_shifts], dim=1)
+def augmented_order(num_structures: int, num_shifts: int, generator: torch.Generator,
+                    per_structure: int = 0) -> torch.Tensor:
+    """A random order of (structure, shift) pairs, as ``(count, 2)`` indices.
+
+    ``per_structure`` 0 (or at least ``num_shifts``) takes every pair; ``k`` draws ``k`` distinct shifts of
+    each structure, so an epoch passes ``k`` times over the structures instead of ``num_shifts`` times.
+    """
+    if per_structure < 0:
+        raise GeneratorTrainingError(f"shifts per structure must be 0 (all) or positive, got {per_structure}")
+    if per_structure == 0 or per_structure >= num_shifts:
+        flat = torch.randperm(num_structures * num_shifts, generator=generator)
+        return torch.stack([flat // num_shifts, flat % num_shifts], dim=1)
+    shifts = torch.rand((num_structures, num_shifts), generator=generator).argsort(dim=1)[:, :per_structure]
+    pairs = torch.stack([torch.arange(num_structures).repeat_interleave(per_structure), shifts.reshape(-1)], dim=1)
+    return pairs[torch.randperm(len(pairs), generator=generator)]
 
 
 def batch_slices(count: int, batch_size: int, drop_last: bool) -> list[slice]:

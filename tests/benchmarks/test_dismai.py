@@ -152,3 +152,19 @@ def test_a_si_failure_check_relaxes_with_stillinger_weber(tmp_path):
     assert summary["metrics"]["percent_failed"] == 0.0 and summary["metrics"]["d_motif"] is None
     assert (tmp_path / "bench" / "Si.sw").is_file()
     assert "fixed-cell Stillinger-Weber relaxation" in (tmp_path / "bench" / "report.md").read_text()
+
+
+def test_generator_sizes_for_a_dataset(alloy_set):
+    """cpu: the small denoiser and sampler, one random whole-cell shift per alloy structure and epoch;
+    published: every shift (64 on the 4x4x4 sets, 8 on this 2x2x2 toy) and the larger denoiser."""
+    cpu_gan = dismai.generator_for_dataset("cryingan", alloy_set)
+    paper_gan = dismai.generator_for_dataset("cryingan", alloy_set, size="published")
+    assert (cpu_gan.train_config.translations, cpu_gan.train_config.shifts_per_epoch) == (2, 1)
+    assert (paper_gan.train_config.translations, paper_gan.train_config.shifts_per_epoch) == (2, 0)
+    assert dismai.generator_for_dataset("cryingan", alloy_set, shifts_per_epoch=3).train_config.shifts_per_epoch == 3
+    cpu, paper = (dismai.generator_for_dataset("diffusion", alloy_set, size=s) for s in ("cpu", "published"))
+    assert cpu.config.hidden == dismai.CPU_DIFFUSION["hidden"] < paper.config.hidden
+    assert cpu.sample_steps == dismai.CPU_DIFFUSION_STEPS < paper.sample_steps == 1000
+    assert cpu.config.sigma_max == paper.config.sigma_max == 0.1
+    with pytest.raises(DismaiBenchmarkError, match="generator size 'huge'"):
+        dismai.generator_for_dataset("diffusion", alloy_set, size="huge")

@@ -22,7 +22,7 @@ from ase_lcom.models.cryingan import (
     xavier_init,
 )
 from ase_lcom.training.cryingan import CryinGANTrainConfig
-from ase_lcom.training.generator_loop import GeneratorTrainingError
+from ase_lcom.training.generator_loop import GeneratorTrainingError, augmented_order
 
 SMALL = CryinGANConfig(gen_channels=8, critic_channels=(16, 16, 8), critic_hidden=(16, 8, 4))
 
@@ -169,3 +169,33 @@ def test_one_process_ddp_reproduces_plain_training(toy_dataset, tmp_path):
         for a, b in zip(getattr(plain.models, name).state_dict().values(),
                         getattr(ddp.models, name).state_dict().values(), strict=True):
             assert torch.equal(a, b), name
+
+
+def test_sampled_shifts_make_an_epoch_one_pass_over_the_structures():
+    rng = torch.Generator().manual_seed(0)
+    every = augmented_order(5, 8, rng)
+    assert sorted(map(tuple, every.tolist())) == [(s, k) for s in range(5) for k in range(8)]
+    for per in (1, 3):
+        drawn = augmented_order(5, 8, torch.Generator().manual_seed(1), per_structure=per)
+        assert sorted(drawn[:, 0].tolist()) == sorted(list(range(5)) * per)
+        for structure in range(5):  # distinct shifts of each structure, within range
+            shifts = drawn[drawn[:, 0] == structure, 1].tolist()
+            assert len(set(shifts)) == per and all(0 <= k < 8 for k in shifts)
+    assert not torch.equal(augmented_order(50, 8, torch.Generator().manual_seed(1), 1)[:, 1],
+                           augmented_order(50, 8, torch.Generator().manual_seed(2), 1)[:, 1])
+    with pytest.raises(GeneratorTrainingError, match="shifts per structure"):
+        augmented_order(5, 8, rng, per_structure=-1)
+
+
+def test_one_shift_per_epoch_trains_one_pass_and_resumes(toy_dataset, tmp_path):
+    gan = _gan(1, shifts_per_epoch=1, batch_size=4)
+    gan.fit(toy_dataset, tmp_path, progress=False)
+    assert gan.train_config.shifts_per_epoch == 1
+    content = torch.load(tmp_path / "last.pt", weights_only=False)
+    assert content["train_config"]["shifts_per_epoch"] == 1
+    # 12 structures, one shift each, batches of 4: 3 critic steps and 2 generator steps (interval 2)
+    opt_state = content["optimizers"]["critics"]["state"]
+    assert int(next(iter(opt_state.values()))["step"]) == 3
+    assert int(next(iter(content["optimizers"]["generator"]["state"].values()))["step"]) == 2
+    with pytest.raises(GeneratorTrainingError, match="shifts_per_epoch"):
+        _gan(2, shifts_per_epoch=2, batch_size=4).fit(toy_dataset, tmp_path, progress=False)
