@@ -26,7 +26,15 @@ SITE_TOLERANCE = 0.8
 """An atom within this distance (Angstrom) of a reference site occupies it."""
 
 MAX_OFF_LATTICE = 50
-"""A generated alloy with more atoms than this off the reference lattice counts as failed."""
+"""A generated alloy with more atoms than this off the reference lattice counts as failed (Dismai-Bench's CDVAE
+protocol; its CryinGAN and DiffCSP protocols reject none: :func:`rejection_limit`)."""
+
+
+def rejection_limit(align: str) -> int | None:
+    """The off-lattice count above which Dismai-Bench rejects a generated alloy under ``align``: only its CDVAE
+    protocol (``rotate``) rejects; the fixed (CryinGAN) and translated (DiffCSP) protocols score every structure,
+    snapping the atoms found within 0.8 A of a site and counting the other sites as vacancies."""
+    return MAX_OFF_LATTICE if align == "rotate" else None
 
 SHELL_SQUARED = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5)
 """Squared distances of the first 7 FCC neighbour shells in units of the cubic lattice constant squared."""
@@ -97,9 +105,10 @@ class LatticeMatch:
         """Reference sites with no atom within the tolerance."""
         return int((self.occupancy < 0).sum())
 
-    def failed(self, max_off_lattice: int = MAX_OFF_LATTICE) -> bool:
-        """Whether more than ``max_off_lattice`` atoms lie off the lattice (Dismai-Bench "% failed")."""
-        return self.n_off_lattice > max_off_lattice
+    def failed(self, max_off_lattice: int | None = MAX_OFF_LATTICE) -> bool:
+        """Whether more than ``max_off_lattice`` atoms lie off the lattice (Dismai-Bench "% failed"; ``None``
+        rejects nothing)."""
+        return max_off_lattice is not None and self.n_off_lattice > max_off_lattice
 
 
 def _min_image(lattice, frac_delta: np.ndarray) -> np.ndarray:

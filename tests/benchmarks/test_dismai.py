@@ -168,3 +168,29 @@ def test_generator_sizes_for_a_dataset(alloy_set):
     assert cpu.config.sigma_max == paper.config.sigma_max == 0.1
     with pytest.raises(DismaiBenchmarkError, match="generator size 'huge'"):
         dismai.generator_for_dataset("diffusion", alloy_set, size="huge")
+
+
+def test_only_the_cdvae_protocol_rejects_alloys_mostly_off_the_lattice(tmp_path):
+    """As in the paper: under rotate (CDVAE) more than 50 of 256 atoms off the lattice fail the structure; fixed
+    (CryinGAN) and translate (DiffCSP) score every structure; a set with nothing accepted still gets a report."""
+    sites = AseAtomsAdaptor.get_structure(bulk("Fe", "fcc", a=3.6, cubic=True).repeat((4, 4, 4)))
+    rng = np.random.default_rng(0)
+    pool = ["Fe"] * 154 + ["Ni"] * 51 + ["Cr"] * 51
+    data = FixedLatticeDataset.from_structures(
+        [Structure(sites.lattice, list(rng.permutation(pool)), sites.frac_coords) for _ in range(4)], name="alloy")
+    scattered = []
+    for seed in (1, 2):
+        s = Structure(sites.lattice, list(rng.permutation(pool)), sites.frac_coords)
+        s.perturb(1.2)  # about a third of the atoms move more than 0.8 A
+        scattered.append(s)
+    files = write_set(tmp_path / "g.extxyz", [data.structures[0], *scattered])
+    fixed = run_dismai_benchmark(data, GeneratedSource(structures=files), tmp_path / "fixed", align="fixed",
+                                 progress=False, plots=False)["metrics"]
+    assert fixed["percent_failed"] == 0.0
+    assert fixed["percent_mostly_off_lattice"] == pytest.approx(200 / 3)
+    assert fixed["percent_with_vacancies"] == pytest.approx(200 / 3) and fixed["d_cluster"] is not None
+    only_scattered = write_set(tmp_path / "s.extxyz", scattered)
+    rotated = run_dismai_benchmark(data, GeneratedSource(structures=only_scattered), tmp_path / "rotate",
+                                   align="rotate", progress=False, plots=False)
+    assert rotated["metrics"]["percent_failed"] == 100.0 and rotated["metrics"]["d_cluster"] is None
+    assert "| n/a |" in (tmp_path / "rotate" / "report.md").read_text()
