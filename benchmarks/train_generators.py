@@ -7,9 +7,10 @@ Run: python benchmarks/train_generators.py --kind cryingan --dataset alloy-1500K
 
 Training stops after ``--epochs`` or once ``--hours`` of training have been spent (summed over resumed runs);
 rerunning the same command resumes from OUT/last.pt. OUT receives generator.pt, history.json and
-loss_curves.png. Alloy sets use the published CryinGAN settings (lambda 0.1, 63 whole-FCC-cell translations; an epoch
-draws ``--shifts-per-epoch`` of the 64 copies of each structure, 0 for all of them as published),
-other sets lambda 0.05 and no translations; the diffusion noise reaches 0.05 (a-Si) or 0.1 (others).
+loss_curves.png. Alloy sets use the published CryinGAN settings (lambda 0.1, the 64 copies of each structure
+shifted by whole FCC cells; an epoch draws ``--shifts-per-epoch`` of them, 0 for all as published), other sets
+lambda 0.05 and no shifts (``--shifts-per-epoch`` applies to CryinGAN on alloys only); the diffusion noise reaches
+0.05 (a-Si) or 0.1 (others).
 
 ``--time-batches K`` trains K batches of each model on random 256-atom Fe-Ni-Cr data in a 14.4 A cube
 and prints seconds per batch and per epoch of a 1500-structure set (CryinGAN with and without the 64-fold
@@ -30,6 +31,7 @@ import torch
 from pymatgen.core import Lattice, Structure
 
 from ase_lcom.benchmarks.dismai import GENERATOR_SIZES, generator_for_dataset
+from ase_lcom.cli.common import NON_NEGATIVE_INT
 from ase_lcom.data.fixed_lattice import FixedLatticeDataset
 from ase_lcom.generators import StructureGenerator
 from ase_lcom.generators.cdvae import CDVAEGenerator, CDVAETrainConfig
@@ -91,7 +93,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", choices=GENERATOR_SIZES, default="cpu",
                         help="cpu: hours on two cores (default); published: the paper's sizes")
-    parser.add_argument("--shifts-per-epoch", type=int,
+    parser.add_argument("--shifts-per-epoch", type=NON_NEGATIVE_INT,
                         help="CryinGAN on alloys: whole-cell shifts of each structure per epoch (0: all 64, published; "
                         "default 1 at --size cpu)")
     parser.add_argument("--samples", type=int, default=0, help="structures to sample after training")

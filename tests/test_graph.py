@@ -8,7 +8,7 @@ import torch
 from ase import Atoms
 from ase.neighborlist import neighbor_list
 
-from ase_lcom.graph import edge_vectors, radius_graph_pbc, triplet_angles, triplets
+from ase_lcom.graph import _minimum_image_suffices, edge_vectors, radius_graph_pbc, triplet_angles, triplets
 from ase_lcom.structure import CrystalBatch
 
 
@@ -53,6 +53,7 @@ def test_orthogonal_cells_above_twice_the_cutoff_match_ase(lengths, sizes):
     cells = [Atoms(numbers=rng.integers(1, 30, n), scaled_positions=rng.random((n, 3)), cell=np.diag(lengths),
                    pbc=True) for n in sizes]
     batch = CrystalBatch.from_structures(cells, niggli=False)
+    assert _minimum_image_suffices(batch.lattice, 3.0)
     graph = radius_graph_pbc(batch.frac_coords, batch.lattice, batch.num_atoms, 3.0)
     ours = {(int(s), int(d), *map(int, o)) for s, d, o in zip(*graph.edge_index, graph.offsets.round())}
     assert len(ours) == graph.num_edges > 0
@@ -63,11 +64,11 @@ def test_orthogonal_cells_above_twice_the_cutoff_match_ase(lengths, sizes):
                                   np.round(edge_vectors(f, batch.lattice, batch.batch, g).numpy(), 8).tolist()))
     assert key(moved, shifted) == key(graph, batch.frac_coords)
     nearest = radius_graph_pbc(batch.frac_coords, batch.lattice, batch.num_atoms, 3.0, max_neighbors=5, chunk_size=999)
-    lengths = edge_vectors(batch.frac_coords, batch.lattice, batch.batch, nearest).norm(dim=-1)
-    all_lengths = edge_vectors(batch.frac_coords, batch.lattice, batch.batch, graph).norm(dim=-1)
+    near = edge_vectors(batch.frac_coords, batch.lattice, batch.batch, nearest).norm(dim=-1)
+    every = edge_vectors(batch.frac_coords, batch.lattice, batch.batch, graph).norm(dim=-1)
     for atom in range(int(batch.num_atoms.sum())):  # the five nearest of each atom, chunked by crystal
-        expected = torch.sort(all_lengths[graph.edge_index[1] == atom]).values[:5]
-        torch.testing.assert_close(torch.sort(lengths[nearest.edge_index[1] == atom]).values, expected)
+        expected = torch.sort(every[graph.edge_index[1] == atom]).values[:5]
+        torch.testing.assert_close(torch.sort(near[nearest.edge_index[1] == atom]).values, expected)
 
 
 def test_unwrapped_coordinates_give_the_same_vectors():

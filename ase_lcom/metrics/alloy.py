@@ -36,6 +36,7 @@ def rejection_limit(align: str) -> int | None:
     snapping the atoms found within 0.8 A of a site and counting the other sites as vacancies."""
     return MAX_OFF_LATTICE if align == "rotate" else None
 
+
 SHELL_SQUARED = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5)
 """Squared distances of the first 7 FCC neighbour shells in units of the cubic lattice constant squared."""
 
@@ -273,7 +274,10 @@ def warren_cowley_from_sites(
     if np.any(conc == 0):
         raise MetricError("Warren-Cowley parameters need every species present")
     counts = _pair_matrices(site_species, reference, n_species)[[s - 1 for s in shells]]
-    cond = counts / counts.sum(axis=2, keepdims=True)  # cond[k, a, b] = P(b | a)
+    totals = counts.sum(axis=2, keepdims=True)
+    if np.any(totals == 0):
+        raise MetricError("Warren-Cowley parameters need, in every shell, an occupied neighbour of every species")
+    cond = counts / totals  # cond[k, a, b] = P(b | a)
     ia, ib = np.array(list(combinations_with_replacement(range(n_species), 2))).T
     return 1.0 - 0.5 * (cond[:, ia, ib] / conc[ib] + cond[:, ib, ia] / conc[ia])
 
@@ -317,13 +321,15 @@ def score_alloy_set(
     reference: AlloyReference,
     species: Sequence[str] = DEFAULT_SPECIES,
     align: Align = "translate",
-    max_off_lattice: int = MAX_OFF_LATTICE,
+    max_off_lattice: int | None | Literal["protocol"] = "protocol",
 ) -> AlloySetScore:
     """Match every structure, flag failures and fingerprint the accepted ones.
 
-    A structure fails when more than ``max_off_lattice`` atoms are off the lattice or (``align="rotate"``) no
-    lattice orientation can be found.
+    A structure fails when more than ``max_off_lattice`` atoms are off the lattice (``"protocol"``: the paper's
+    rule for ``align``, :func:`rejection_limit`; ``None``: never), when no site is occupied, or (``align="rotate"``)
+    when no lattice orientation can be found.
     """
+    limit = rejection_limit(align) if max_off_lattice == "protocol" else max_off_lattice
     rows, vacancies, failed = [], [], []
     for s in structures:
         try:
@@ -333,9 +339,12 @@ def score_alloy_set(
             failed.append(True)
             continue
         vacancies.append(match.n_vacancies)
-        failed.append(match.failed(max_off_lattice))
+        failed.append(match.failed(limit))
         if not failed[-1]:
-            rows.append(cluster_fingerprint(s, reference, species, match=match))
+            try:
+                rows.append(cluster_fingerprint(s, reference, species, match=match))
+            except MetricError:  # no site occupied
+                failed[-1] = True
     n_features = len(species) + len(reference.shell_pairs) * len(species) * (len(species) + 1) // 2
     return AlloySetScore(fingerprints=np.array(rows).reshape(-1, n_features),
                          n_vacancies=np.array(vacancies), failed=np.array(failed, dtype=bool))

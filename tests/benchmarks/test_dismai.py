@@ -181,7 +181,7 @@ def test_only_the_cdvae_protocol_rejects_alloys_mostly_off_the_lattice(tmp_path)
     scattered = []
     for seed in (1, 2):
         s = Structure(sites.lattice, list(rng.permutation(pool)), sites.frac_coords)
-        s.perturb(1.2)  # about a third of the atoms move more than 0.8 A
+        s.perturb(1.2, seed=seed)  # about a third of the atoms move more than 0.8 A
         scattered.append(s)
     files = write_set(tmp_path / "g.extxyz", [data.structures[0], *scattered])
     fixed = run_dismai_benchmark(data, GeneratedSource(structures=files), tmp_path / "fixed", align="fixed",
