@@ -5,9 +5,10 @@ Run: python benchmarks/generator_table.py --runs runs/gen --out benchmarks/resul
 Reads every ``RUNS/<kind>-<set>/`` that holds ``generator.pt``, ``history.json`` and ``dismai/report.json`` (written
 by ``benchmarks/train_generators.py`` and ``ase-lcom benchmark dismai``) and writes ``OUT/generators.md``,
 ``OUT/generators.json`` and ``OUT/learning_curves.png`` (every run's losses per epoch); a folder
-``uniform-random-<set>`` scored from ``benchmarks/random_baseline.py`` is listed as the floor (kind ``random``). The budget column counts
-optimizer steps of the critics (CryinGAN) or the denoiser against the paper's: CryinGAN on alloys 1,500 epochs over
-64 shifted copies of 1,500 structures at batch 32; DiffCSP 1,000 epochs at batch 4; CDVAE 1,000 epochs at batch 8.
+``uniform-random-<set>`` scored from ``benchmarks/random_baseline.py`` is listed as the floor (kind ``random``).
+The budget column counts optimizer steps of the critics (CryinGAN) or the denoiser against the paper's: CryinGAN
+on alloys 1,500 epochs over 64 shifted copies of 1,500 structures at batch 32; DiffCSP 1,000 epochs at batch 4;
+CDVAE 1,000 epochs at batch 8.
 """
 
 from __future__ import annotations

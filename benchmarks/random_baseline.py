@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from ase.io import write
 
+from ase_lcom.cli.common import POSITIVE_INT, SEED
 from ase_lcom.data.dismai.datasets import load_dataset
 from ase_lcom.structure import to_atoms
 
@@ -26,8 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dataset", required=True, help="a Dismai dataset name (under --root) or file")
     parser.add_argument("--root", default="datasets/dismai")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("-n", type=int, default=1000, help="structures (default 1000)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("-n", type=POSITIVE_INT, default=1000, help="structures (default 1000)")
+    parser.add_argument("--seed", type=SEED, default=0)
     args = parser.parse_args(argv)
     dataset = load_dataset(args.dataset, root=args.root)
     rng = np.random.default_rng(args.seed)
